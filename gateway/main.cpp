@@ -1,0 +1,2 @@
+#include <cstdio>
+int main() { std::puts("floe: nothing yet"); return 0; }
