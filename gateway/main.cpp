@@ -1,2 +1,59 @@
+// The floe executable: `floe <subcommand> [options]`. Each subcommand lives
+// in its own gateway/cmd_*.cpp and is listed in the table below.
 #include <cstdio>
-int main() { std::puts("floe: nothing yet"); return 0; }
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace floe::cmd {
+using Args = std::span<const std::string_view>;
+int stun_server(Args args);
+int nat_probe(Args args);
+}  // namespace floe::cmd
+
+namespace {
+
+struct Subcommand {
+  std::string_view name;
+  int (*run)(floe::cmd::Args);
+  std::string_view summary;
+};
+
+constexpr Subcommand kSubcommands[] = {
+    {"stun-server", floe::cmd::stun_server,
+     "STUN Binding server over UDP/TCP, RFC 5780 with --alt-ip/--alt-port"},
+    {"nat-probe", floe::cmd::nat_probe,
+     "RFC 5780 NAT mapping/filtering/hairpinning discovery against a server"},
+};
+
+void usage(std::FILE* to) {
+  std::fprintf(to, "usage: floe <subcommand> [options]   (floe <subcommand> --help)\n\n");
+  for (const auto& s : kSubcommands)
+    std::fprintf(to, "  %-14.*s %.*s\n", static_cast<int>(s.name.size()), s.name.data(),
+                 static_cast<int>(s.summary.size()), s.summary.data());
+  std::fprintf(to, "\nWith no subcommand, floe runs the STUN server on its defaults.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    // Until the gateway proper exists, the default service is the STUN
+    // server, so `scripts/run` starts something real.
+    std::printf("floe: no subcommand given; starting the STUN server on its defaults "
+                "(same as `floe stun-server`)\n");
+    return floe::cmd::stun_server({});
+  }
+  if (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+    usage(stdout);
+    return 0;
+  }
+  for (const auto& s : kSubcommands)
+    if (s.name == args[0]) return s.run(std::span(args).subspan(1));
+  std::fprintf(stderr, "floe: unknown subcommand '%.*s'\n\n", static_cast<int>(args[0].size()),
+               args[0].data());
+  usage(stderr);
+  return 2;
+}

@@ -1,0 +1,122 @@
+// `floe stun-server`: the STUN Binding server (RFC 8489) with RFC 5780
+// behaviour discovery when given an alternate IP (and port).
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <charconv>
+#include <csignal>
+#include <cstdio>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "ice/io/stun_server.hpp"
+
+namespace floe::cmd {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: floe stun-server [--listen ADDR:PORT ...] [--alt-ip IP] [--alt-port PORT] [--tcp]\n"
+    "\n"
+    "  --listen ADDR:PORT  primary address (repeatable; [v6]:port for IPv6).\n"
+    "                      Default: 0.0.0.0:3478 and [::]:3478 over UDP and TCP.\n"
+    "  --alt-ip IP         RFC 5780 alternate IP: opens four sockets per listen\n"
+    "                      address (primary/alternate IP x primary/alternate port)\n"
+    "  --alt-port PORT     RFC 5780 alternate port (default: listen port + 1)\n"
+    "  --tcp               also listen on TCP (implied for the defaults)\n"
+    "  --software TEXT     SOFTWARE attribute (default: floe; empty: none)\n";
+
+std::optional<std::uint16_t> parse_port(std::string_view s) {
+  unsigned v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v == 0 || v > 65535) return std::nullopt;
+  return static_cast<std::uint16_t>(v);
+}
+
+int fail(const std::string& msg) {
+  std::fprintf(stderr, "floe stun-server: %s\n", msg.c_str());
+  return 2;
+}
+
+void print_stats(const io::StunServerStats& s) {
+  const auto& e = s.engine;
+  std::printf("floe stun-server: received %llu, binding success %llu, 400 %llu, 420 %llu, "
+              "indications %llu, send dropped %llu",
+              static_cast<unsigned long long>(e.received),
+              static_cast<unsigned long long>(e.binding_success),
+              static_cast<unsigned long long>(e.error_400),
+              static_cast<unsigned long long>(e.error_420),
+              static_cast<unsigned long long>(e.indications),
+              static_cast<unsigned long long>(s.udp_send_dropped));
+  for (std::size_t i = 0; i < e.dropped.size(); ++i)
+    if (e.dropped[i])
+      std::printf(", dropped %s %llu", stun::to_string(static_cast<stun::ServerDrop>(i)),
+                  static_cast<unsigned long long>(e.dropped[i]));
+  std::printf("\n");
+}
+
+}  // namespace
+
+int stun_server(std::span<const std::string_view> args) {
+  io::StunServerOptions o;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view a = args[i];
+    auto value = [&]() -> std::optional<std::string_view> {
+      if (i + 1 >= args.size()) return std::nullopt;
+      return args[++i];
+    };
+    if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "--listen") {
+      auto v = value();
+      auto addr = v ? SocketAddress::parse(*v, 3478) : std::nullopt;
+      if (!addr) return fail("--listen needs ADDR:PORT, e.g. 127.0.0.1:3478 or [::1]:3478");
+      o.listen.push_back(*addr);
+    } else if (a == "--alt-ip") {
+      auto v = value();
+      auto ip = v ? IpAddress::parse(*v) : std::nullopt;
+      if (!ip) return fail("--alt-ip needs an IP address");
+      o.alt_ip = *ip;
+    } else if (a == "--alt-port") {
+      auto v = value();
+      auto port = v ? parse_port(*v) : std::nullopt;
+      if (!port) return fail("--alt-port needs a port number 1-65535");
+      o.alt_port = *port;
+    } else if (a == "--tcp") {
+      o.tcp = true;
+    } else if (a == "--software") {
+      auto v = value();
+      if (!v) return fail("--software needs a value");
+      o.software = std::string(*v);
+    } else {
+      std::fprintf(stderr, "floe stun-server: unknown option '%.*s'\n%s",
+                   static_cast<int>(a.size()), a.data(), kUsage);
+      return 2;
+    }
+  }
+  if (o.listen.empty()) {
+    o.listen = {*SocketAddress::parse("0.0.0.0:3478"), *SocketAddress::parse("[::]:3478")};
+    o.tcp = true;
+    // A host without IPv6 still gets a working IPv4 server.
+    o.skip_unavailable = !o.alt_ip;
+  }
+
+  boost::asio::io_context io(1);
+  io::StunServer server(io);
+  std::vector<std::string> opened;
+  if (auto err = server.start(o, &opened)) return fail(*err);
+  for (const auto& line : opened) std::printf("floe stun-server: listening on %s\n", line.c_str());
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    std::printf("floe stun-server: %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    server.stop();
+    io.stop();
+  });
+  io.run();
+  print_stats(server.stats());
+  return 0;
+}
+
+}  // namespace floe::cmd
