@@ -1,0 +1,184 @@
+#pragma once
+// A scripted network for agent-vs-agent tests: a virtual clock, delivery
+// delay with jitter (so reordering), seeded loss, drop rules, a static NAT
+// rewrite, and signalling (credentials, trickled candidates) with its own
+// delay. Deterministic for a given seed.
+#include <functional>
+#include <map>
+#include <memory>
+#include <queue>
+#include <random>
+#include <vector>
+
+#include "ice/agent/agent.hpp"
+
+namespace floe::ice::testing {
+
+struct Peer {
+  std::string name;
+  IceAgent agent;
+  Peer* other = nullptr;
+  bool auto_trickle = true;
+  std::vector<IceState> states;
+  std::vector<SelectedPairChanged> selections;
+  std::vector<Bytes> received;  // application data
+  std::vector<Candidate> gathered;
+  bool gathering_complete = false;
+  std::uint64_t transmits = 0;
+
+  Peer(std::string n, IceConfig cfg) : name(std::move(n)), agent(std::move(cfg)) {}
+  bool connected() const {
+    auto s = agent.state();
+    return s == IceState::Connected || s == IceState::Completed;
+  }
+};
+
+class Network {
+ public:
+  explicit Network(std::uint32_t seed = 1) : rng_(seed) {}
+
+  Instant now() const { return now_; }
+  Duration delay = milliseconds(10);
+  Duration jitter = Duration::zero();  // uniform extra delay: reorders
+  double loss = 0.0;
+  Duration signalling_delay = milliseconds(30);
+  // Returns true to drop a datagram (from, to).
+  std::function<bool(const SocketAddress&, const SocketAddress&)> drop;
+  // Static NAT: inner address -> outer address as others see it.
+  std::map<SocketAddress, SocketAddress> nat;
+  std::uint64_t delivered = 0, lost = 0;
+  bool stalled = false;
+
+  Peer& add_peer(std::string name, IceConfig cfg = {}) {
+    peers_.push_back(std::make_unique<Peer>(std::move(name), std::move(cfg)));
+    return *peers_.back();
+  }
+  // Binds `addr` to `peer` and gives it to the agent as a host address.
+  void bind(Peer& p, const SocketAddress& addr) {
+    owners_[addr] = &p;
+    p.agent.add_local_address(now_, addr);
+  }
+  static void link(Peer& a, Peer& b) {
+    a.other = &b;
+    b.other = &a;
+  }
+  void exchange_credentials(Peer& a, Peer& b) {
+    a.agent.set_remote_credentials(b.agent.local_credentials().ufrag,
+                                   b.agent.local_credentials().pwd);
+    b.agent.set_remote_credentials(a.agent.local_credentials().ufrag,
+                                   a.agent.local_credentials().pwd);
+  }
+  void at(Instant t, std::function<void()> fn) { events_.push({t, seq_++, std::move(fn)}); }
+  void after(Duration d, std::function<void()> fn) { at(now_ + d, std::move(fn)); }
+
+  // Runs until `pred` holds or virtual time passes `limit`.
+  bool run_until(const std::function<bool()>& pred, Duration limit) {
+    const Instant end = now_ + limit;
+    for (std::uint64_t spins = 0;; ++spins) {
+      if (spins > 5'000'000) {
+        stalled = true;  // an engine keeps asking for a timer it does not consume
+        return false;
+      }
+      pump();
+      if (pred()) return true;
+      Instant next = events_.empty() ? kNever : events_.top().at;
+      for (auto& p : peers_) next = std::min(next, p->agent.next_timeout());
+      if (next > end) {
+        now_ = end;
+        return pred();
+      }
+      if (next > now_) now_ = next;
+      while (!events_.empty() && events_.top().at <= now_) {
+        auto fn = events_.top().fn;
+        events_.pop();
+        fn();
+        pump();
+      }
+      for (auto& p : peers_)
+        if (p->agent.next_timeout() <= now_) p->agent.handle_timeout(now_);
+    }
+  }
+  void run_for(Duration d) {
+    run_until([] { return false; }, d);
+  }
+
+  // Injects raw bytes as if `from` had sent them to `to`.
+  InputResult inject(Peer& p, const SocketAddress& to, const SocketAddress& from, ByteView b) {
+    return p.agent.handle_input(now_, Datagram{to, from, b});
+  }
+
+ private:
+  struct Event {
+    Instant at;
+    std::uint64_t seq;
+    std::function<void()> fn;
+    bool operator>(const Event& o) const { return at != o.at ? at > o.at : seq > o.seq; }
+  };
+
+  void pump() {
+    for (auto& up : peers_) {
+      Peer& p = *up;
+      while (auto o = p.agent.poll_output()) {
+        if (auto* t = std::get_if<Transmit>(&*o)) send(p, std::move(*t));
+        else if (auto* c = std::get_if<LocalCandidate>(&*o)) {
+          p.gathered.push_back(c->candidate);
+          if (p.auto_trickle && p.other) {
+            Peer* other = p.other;
+            auto cand = c->candidate;
+            after(signalling_delay, [other, cand] { other->agent.add_remote_candidate(cand); });
+          }
+        } else if (std::get_if<GatheringComplete>(&*o)) {
+          p.gathering_complete = true;
+          if (p.auto_trickle && p.other) {
+            Peer* other = p.other;
+            after(signalling_delay, [other] { other->agent.end_of_remote_candidates(); });
+          }
+        } else if (auto* s = std::get_if<StateChanged>(&*o)) {
+          p.states.push_back(s->state);
+        } else if (auto* sel = std::get_if<SelectedPairChanged>(&*o)) {
+          p.selections.push_back(*sel);
+        }
+      }
+    }
+  }
+
+  void send(Peer& from, Transmit t) {
+    (void)from;
+    ++from.transmits;
+    SocketAddress src = t.local;
+    if (auto it = nat.find(src); it != nat.end()) src = it->second;
+    SocketAddress dst = t.remote;
+    if (nat.count(dst)) return;  // inner addresses are not reachable from outside
+    for (auto& [inner, outer] : nat)
+      if (outer == dst) dst = inner;
+    if (drop && drop(src, dst)) return;
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    if (loss > 0 && u(rng_) < loss) {
+      ++lost;
+      return;
+    }
+    Duration d = delay;
+    if (jitter > Duration::zero())
+      d += Duration(static_cast<Duration::rep>(u(rng_) * static_cast<double>(jitter.count())));
+    auto owner = owners_.find(dst);
+    if (owner == owners_.end()) return;  // nobody there
+    Peer* to = owner->second;
+    auto bytes = std::make_shared<Bytes>(std::move(t.bytes));
+    after(d, [this, to, dst, src, bytes] {
+      ++delivered;
+      auto r = to->agent.handle_input(now_, Datagram{dst, src, *bytes});
+      if (r == InputResult::ApplicationData) to->received.push_back(*bytes);
+    });
+  }
+
+  std::mt19937 rng_;
+  Instant now_{};
+  std::uint64_t seq_ = 0;
+  std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
+  std::vector<std::unique_ptr<Peer>> peers_;
+  std::map<SocketAddress, Peer*> owners_;
+};
+
+inline SocketAddress addr(const char* s) { return *SocketAddress::parse(s); }
+
+}  // namespace floe::ice::testing
