@@ -1,0 +1,137 @@
+#!/usr/bin/python3
+"""Floe's ICE agent (ice_peer) against aioice on loopback.
+
+Usage: aioice_interop.py PATH_TO_ICE_PEER controlling|controlled
+`controlling` is Floe's role; aioice takes the other one. Exits non-zero on
+any failure and prints what it checked.
+"""
+import asyncio
+import sys
+
+import aioice
+import aioice.ice
+
+ROUNDS = 3
+
+
+def fail(msg):
+    print("FAIL: " + msg, flush=True)
+    sys.exit(1)
+
+
+async def main(peer_path, floe_role):
+    # aioice skips 127.0.0.1 when it lists interfaces; the test stays on loopback.
+    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
+    floe_controlling = floe_role == "controlling"
+    conn = aioice.Connection(ice_controlling=not floe_controlling, components=1,
+                             use_ipv6=False)
+    await conn.gather_candidates()
+
+    proc = await asyncio.create_subprocess_exec(
+        peer_path, "--role", floe_role, "--bind", "127.0.0.1:0",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+    lines = asyncio.Queue()
+
+    async def reader():
+        while True:
+            raw = await proc.stdout.readline()
+            if not raw:
+                await lines.put(None)
+                return
+            line = raw.decode().rstrip("\n")
+            print("floe> " + line, flush=True)
+            await lines.put(line)
+
+    reader_task = asyncio.ensure_future(reader())
+
+    async def next_line(pred, what, timeout=15):
+        async def wait():
+            while True:
+                line = await lines.get()
+                if line is None:
+                    fail("ice_peer exited while waiting for " + what)
+                if pred(line):
+                    return line
+        try:
+            return await asyncio.wait_for(wait(), timeout)
+        except asyncio.TimeoutError:
+            fail("timed out waiting for " + what)
+
+    def send(cmd):
+        print("py  > " + cmd, flush=True)
+        proc.stdin.write((cmd + "\n").encode())
+
+    try:
+        ufrag = (await next_line(lambda l: l.startswith("ufrag "), "ufrag")).split()[1]
+        pwd = (await next_line(lambda l: l.startswith("pwd "), "pwd")).split()[1]
+        floe_candidates = []
+        while True:
+            line = await next_line(lambda l: l.startswith("candidate:") or
+                                   l == "end-of-candidates", "candidates")
+            if line == "end-of-candidates":
+                break
+            floe_candidates.append(line)
+        if not floe_candidates:
+            fail("Floe offered no candidate")
+
+        conn.remote_username = ufrag
+        conn.remote_password = pwd
+        for c in floe_candidates:
+            await conn.add_remote_candidate(aioice.Candidate.from_sdp(c[len("candidate:"):]))
+        await conn.add_remote_candidate(None)
+
+        send("remote-credentials %s %s" % (conn.local_username, conn.local_password))
+        for c in conn.local_candidates:
+            send("candidate:" + c.to_sdp())
+        send("end-of-candidates")
+        await proc.stdin.drain()
+
+        await asyncio.wait_for(conn.connect(), 20)
+        print("checked: aioice connect() completed (a pair was nominated)", flush=True)
+        selected = await next_line(lambda l: l.startswith("selected "), "Floe selected pair")
+        _, floe_local, floe_remote, _ = selected.split()
+        aio_local = "%s:%d" % (conn.local_candidates[0].host, conn.local_candidates[0].port)
+        if floe_remote != aio_local:
+            fail("Floe selected %s, aioice is at %s" % (floe_remote, aio_local))
+        print("checked: Floe selected %s -> %s (aioice's address)" % (floe_local, floe_remote),
+              flush=True)
+        await next_line(lambda l: l in ("state connected", "state completed"), "Floe connected")
+
+        for i in range(ROUNDS):
+            msg = "aioice-to-floe-%d" % i
+            await conn.send(msg.encode())
+            await next_line(lambda l, m=msg: l == "data " + m, "data " + msg)
+        print("checked: %d datagrams aioice -> Floe arrived intact" % ROUNDS, flush=True)
+        for i in range(ROUNDS):
+            msg = "floe-to-aioice-%d" % i
+            send("send " + msg)
+            await proc.stdin.drain()
+            got = await asyncio.wait_for(conn.recv(), 5)
+            if got.decode() != msg:
+                fail("aioice received %r, expected %r" % (got, msg))
+        print("checked: %d datagrams Floe -> aioice arrived intact" % ROUNDS, flush=True)
+
+        send("counters")
+        await proc.stdin.drain()
+        counters = await next_line(lambda l: l.startswith("counters "), "counters")
+        if "bad_integrity=0" not in counters:
+            fail("Floe counted integrity failures: " + counters)
+        send("quit")
+        await proc.stdin.drain()
+        await asyncio.wait_for(proc.wait(), 5)
+        if proc.returncode != 0:
+            fail("ice_peer exited with %d" % proc.returncode)
+        print("PASS: Floe %s vs aioice %s" %
+              (floe_role, "controlled" if floe_controlling else "controlling"), flush=True)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        reader_task.cancel()
+        await conn.close()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[2] not in ("controlling", "controlled"):
+        fail("usage: aioice_interop.py ICE_PEER controlling|controlled")
+    asyncio.run(main(sys.argv[1], sys.argv[2]))
