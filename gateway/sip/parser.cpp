@@ -158,7 +158,8 @@ std::string parse_header_section(std::string_view section, const ParseLimits& li
     if (is_list_header(cname) && !(cname == "Contact" && v == "*")) {
       std::vector<std::string_view> items;
       if (!split_list(v, items)) return "Unterminated quote or <> in " + cname + " header";
-      if (items.empty()) return "Empty " + cname + " header";
+      // An empty list is legal for some (e.g. "Supported:", §20.37).
+      if (items.empty()) out.push_back({cname, std::string()});
       for (auto item : items) out.push_back({cname, std::string(item)});
     } else {
       out.push_back({cname, std::string(v)});

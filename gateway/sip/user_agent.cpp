@@ -1,0 +1,437 @@
+// UserAgent: construction, client side (requests, responses, auth retries,
+// 2xx ACKs, CANCEL), timers and registrations. Incoming requests are in
+// user_agent_server.cpp.
+#include "gateway/sip/user_agent.hpp"
+
+#include <algorithm>
+
+#include "base/random.hpp"
+
+namespace floe::sip {
+
+std::string random_token(std::size_t bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  std::uint8_t buf[32];
+  bytes = std::min<std::size_t>(bytes, sizeof buf);
+  random_bytes(std::span<std::uint8_t>(buf, bytes));
+  for (std::size_t i = 0; i < bytes; ++i) {
+    out.push_back(digits[buf[i] >> 4]);
+    out.push_back(digits[buf[i] & 15]);
+  }
+  return out;
+}
+
+UserAgent::UserAgent(UserAgentConfig config) : cfg_(std::move(config)) {}
+
+std::string UserAgent::new_branch() const { return std::string(kBranchCookie) + random_token(10); }
+
+std::string UserAgent::contact() const {
+  Uri u = Uri::sip(cfg_.user, cfg_.host, cfg_.port);
+  if (cfg_.transport == Transport::Tcp) u.params.push_back({"transport", "tcp", true});
+  if (cfg_.transport == Transport::Tls) u.params.push_back({"transport", "tls", true});
+  return "<" + u.to_string() + ">";
+}
+
+Message UserAgent::new_request(std::string_view method, const Uri& request_uri, const Uri& to,
+                               const Uri& from) const {
+  Message m = Message::request(std::string(method), request_uri);
+  m.add("Max-Forwards", "70");
+  NameAddr f;
+  f.uri = from;
+  f.params.push_back({"tag", random_token(6), true});
+  m.add("From", f.to_string());
+  NameAddr t;
+  t.uri = to;
+  m.add("To", t.to_string());
+  m.add("Call-ID", random_token(12) + "@" + cfg_.host);
+  m.add("CSeq", "1 " + std::string(method));
+  if (method == "INVITE" || method == "REGISTER" || method == "SUBSCRIBE" || method == "REFER")
+    m.add("Contact", contact());
+  return m;
+}
+
+std::optional<Target> UserAgent::resolve(const Uri& uri) const {
+  auto ip = IpAddress::parse(uri.host);
+  if (!ip) return std::nullopt;  // DNS (RFC 3263) is the driver's job: use a proxy
+  Target t;
+  t.transport = cfg_.transport;
+  if (const Param* p = find_param(uri.params, "transport")) {
+    if (iequals(p->value, "tcp")) t.transport = Transport::Tcp;
+    else if (iequals(p->value, "tls")) t.transport = Transport::Tls;
+    else if (iequals(p->value, "udp")) t.transport = Transport::Udp;
+  }
+  if (uri.scheme == "sips") t.transport = Transport::Tls;
+  t.address = SocketAddress(*ip, uri.port.value_or(t.transport == Transport::Tls ? 5061 : 5060));
+  return t;
+}
+
+// §8.1.2: the first Route (loose routing) or else the Request-URI; an
+// outbound proxy takes everything.
+std::optional<Target> UserAgent::route(const Message& request) const {
+  if (cfg_.outbound_proxy) return cfg_.outbound_proxy;
+  auto routes = request.name_addrs("Route");
+  if (!routes.empty()) return resolve(routes.front().uri);
+  return resolve(request.request_uri);
+}
+
+std::uint64_t UserAgent::start_client(Instant now, Message request, RequestInfo info,
+                                      std::uint64_t handle) {
+  auto target = route(request);
+  if (!target) return 0;
+  request.remove("Via");
+  Via via;
+  via.transport = std::string(via_transport_name(target->transport));
+  via.host = cfg_.host;
+  via.port = cfg_.port;
+  std::string branch = new_branch();
+  via.params.push_back({"branch", branch, true});
+  via.params.push_back({"rport", "", false});
+  request.prepend("Via", via.to_string());
+  if (!request.has("Max-Forwards")) request.add("Max-Forwards", "70");
+  if (!request.has("User-Agent") && !cfg_.user_agent.empty())
+    request.add("User-Agent", cfg_.user_agent);
+  std::string key = branch + "|" + request.method;
+  info.request = request;
+  info.key = key;
+  clients_.insert_or_assign(key, ClientEntry{handle, ClientTransaction(now, std::move(request),
+                                                                        *target, cfg_.timers)});
+  requests_.insert_or_assign(handle, std::move(info));
+  return handle;
+}
+
+std::uint64_t UserAgent::send_request(Instant now, Message request,
+                                      std::optional<DigestCredentials> credentials) {
+  RequestInfo info;
+  if (credentials) info.digest.emplace(*credentials);
+  auto handle = start_client(now, std::move(request), std::move(info), next_id_++);
+  collect(now);
+  return handle;
+}
+
+std::uint64_t UserAgent::send_in_dialog(Instant now, const DialogId& id, std::string_view method,
+                                        Bytes body, std::string_view content_type) {
+  auto it = dialogs_.find(id);
+  if (it == dialogs_.end() || it->second.dialog.state() == Dialog::State::Terminated) return 0;
+  Message m = it->second.dialog.make_request(method);
+  if (!body.empty()) {
+    m.add("Content-Type", std::string(content_type));
+    m.body = std::move(body);
+  }
+  RequestInfo info;
+  info.dialog = id;
+  auto handle = start_client(now, std::move(m), std::move(info), next_id_++);
+  collect(now);
+  return handle;
+}
+
+void UserAgent::cancel(Instant now, std::uint64_t handle) {
+  auto it = requests_.find(handle);
+  if (it == requests_.end() || it->second.request.method != "INVITE") return;
+  RequestInfo& info = it->second;
+  auto entry = clients_.find(info.key);
+  if (entry == clients_.end() || entry->second.tx.state() != ClientTransaction::State::Proceeding) {
+    // §9.1: no CANCEL before a provisional response; send it when one comes.
+    info.cancel_pending = entry != clients_.end();
+    return;
+  }
+  // §9.1: same Request-URI, Call-ID, To, From, CSeq number, top Via and Route.
+  const Message& inv = info.request;
+  Message c = Message::request("CANCEL", inv.request_uri);
+  c.add("Via", std::string(inv.header("Via")));
+  for (const auto& h : inv.headers)
+    if (h.name == "Route") c.headers.push_back(h);
+  c.add("Max-Forwards", "70");
+  c.add("From", std::string(inv.header("From")));
+  c.add("To", std::string(inv.header("To")));
+  c.add("Call-ID", std::string(inv.call_id()));
+  c.add("CSeq", std::to_string(inv.cseq()->number) + " CANCEL");
+  auto branch = inv.top_via()->branch();
+  std::string key = branch + "|CANCEL";
+  std::uint64_t h = next_id_++;
+  RequestInfo cinfo;
+  cinfo.request = c;
+  cinfo.key = key;
+  clients_.insert_or_assign(key, ClientEntry{h, ClientTransaction(now, std::move(c),
+                                                                   entry->second.tx.target(),
+                                                                   cfg_.timers)});
+  requests_.insert_or_assign(h, std::move(cinfo));
+  info.cancel_pending = false;
+  collect(now);
+}
+
+void UserAgent::on_response(Instant now, Message response) {
+  ++stats_.responses;
+  auto via = response.top_via();
+  auto cseq = response.cseq();
+  std::string key = via->branch() + "|" + cseq->method;
+  auto it = clients_.find(key);
+  if (it != clients_.end()) {
+    std::uint64_t handle = it->second.handle;
+    auto up = it->second.tx.handle_response(now, response);
+    collect(now);
+    if (up) on_client_response(now, handle, *up);
+    collect(now);
+    return;
+  }
+  // A 2xx retransmission after the INVITE transaction ended: re-ACK it
+  // from the dialog (§13.2.2.4).
+  if (cseq->method == "INVITE" && response.status >= 200 && response.status < 300) {
+    auto from = response.from();
+    auto to = response.to();
+    if (from && to) {
+      auto d = dialogs_.find({std::string(response.call_id()), from->tag(), to->tag()});
+      if (d != dialogs_.end() && !d->second.ack.bytes.empty() && d->second.ack_cseq == cseq->number) {
+        out_.push_back(d->second.ack);
+        return;
+      }
+    }
+  }
+  ++stats_.stray_responses;
+}
+
+void UserAgent::on_client_response(Instant now, std::uint64_t handle, const Message& response) {
+  auto it = requests_.find(handle);
+  if (it == requests_.end()) return;
+  RequestInfo& info = it->second;
+  const Message& request = info.request;
+  const int code = response.status;
+
+  if (info.registration != 0) {
+    auto reg = registrations_.find(info.registration);
+    if (reg != registrations_.end()) reg->second.handle_response(now, request, response);
+    return;
+  }
+  if ((code == 401 || code == 407) && info.digest && info.auth_attempts < cfg_.max_auth_attempts &&
+      info.digest->handle_challenge(request, response)) {
+    // §22.2: resend with credentials, a new CSeq and a new branch.
+    ++info.auth_attempts;
+    Message retry = request;
+    auto cseq = retry.cseq();
+    std::uint32_t seq = cseq->number + 1;
+    retry.set("CSeq", std::to_string(seq) + " " + retry.method);
+    if (info.dialog) {
+      auto d = dialogs_.find(*info.dialog);
+      if (d != dialogs_.end()) d->second.dialog.set_local_seq(seq);
+    }
+    info.digest->authorize(retry);
+    RequestInfo next = std::move(info);
+    start_client(now, std::move(retry), std::move(next), handle);
+    return;
+  }
+
+  UaEvent ev;
+  ev.kind = UaEvent::Kind::Response;
+  ev.id = handle;
+  ev.message = response;
+  ev.status = code;
+
+  if (request.method == "INVITE") {
+    if (code > 100 && code < 300) {
+      auto d = Dialog::from_uac(request, response);
+      if (d) {
+        auto id = d->id();
+        auto existing = dialogs_.find(id);
+        if (existing == dialogs_.end()) {
+          existing = dialogs_.emplace(id, DialogEntry{std::move(*d), {}, 0, {}, {}, kNever, kNever})
+                         .first;
+        } else {
+          existing->second.dialog.handle_response(request, response);
+        }
+        ev.dialog = id;
+        if (code >= 200) {
+          DialogEntry& de = existing->second;
+          std::uint32_t inv_seq = request.cseq()->number;
+          if (!de.ack.bytes.empty() && de.ack_cseq == inv_seq) {
+            out_.push_back(de.ack);  // a retransmitted 2xx: ACK again, tell no one
+            return;
+          }
+          de.dialog.confirm();
+          Message ack = de.dialog.make_ack(inv_seq);
+          auto target = route(ack);
+          if (target) {
+            Via via;
+            via.transport = std::string(via_transport_name(target->transport));
+            via.host = cfg_.host;
+            via.port = cfg_.port;
+            via.params.push_back({"branch", new_branch(), true});
+            via.params.push_back({"rport", "", false});
+            ack.prepend("Via", via.to_string());
+            de.ack = Transmit{target->transport, target->address, ack.serialize()};
+            de.ack_cseq = inv_seq;
+            out_.push_back(de.ack);
+          }
+        }
+      }
+      if (code < 200) {
+        info.got_provisional = true;
+        if (info.cancel_pending) cancel(now, handle);
+      }
+    }
+  } else if (info.dialog) {
+    auto d = dialogs_.find(*info.dialog);
+    if (d != dialogs_.end()) {
+      ev.dialog = info.dialog;
+      d->second.dialog.handle_response(request, response);
+      if (request.method == "BYE" && code >= 200) d->second.dialog.terminate();
+      if (d->second.dialog.state() == Dialog::State::Terminated) {
+        emit(ev);
+        UaEvent end;
+        end.kind = UaEvent::Kind::DialogTerminated;
+        end.dialog = info.dialog;
+        end.status = code;
+        emit(std::move(end));
+        dialogs_.erase(d);
+        return;
+      }
+    }
+  }
+  emit(std::move(ev));
+}
+
+void UserAgent::handle_timeout(Instant now) {
+  for (auto& [key, e] : clients_) e.tx.handle_timeout(now);
+  for (auto& [key, e] : servers_) e.tx.handle_timeout(now);
+  for (auto it = dialogs_.begin(); it != dialogs_.end();) {
+    DialogEntry& de = it->second;
+    if (de.ok_deadline != kNever && de.ok_deadline <= now) {
+      // §13.3.1.4: no ACK within 64*T1: the session is over.
+      UaEvent ev;
+      ev.kind = UaEvent::Kind::AckTimeout;
+      ev.dialog = it->first;
+      emit(std::move(ev));
+      de.ok_next = de.ok_deadline = kNever;
+    } else if (de.ok_next != kNever && de.ok_next <= now) {
+      out_.push_back(de.ok);
+      de.ok_interval = std::min<Duration>(de.ok_interval * 2, cfg_.timers.t2);
+      de.ok_next = now + de.ok_interval;
+    }
+    ++it;
+  }
+  collect(now);
+}
+
+Instant UserAgent::next_timeout() const {
+  Instant t = kNever;
+  for (const auto& [k, e] : clients_) t = std::min(t, e.tx.next_timeout());
+  for (const auto& [k, e] : servers_) t = std::min(t, e.tx.next_timeout());
+  for (const auto& [k, d] : dialogs_) t = std::min({t, d.ok_next, d.ok_deadline});
+  for (const auto& [k, r] : registrations_) t = std::min(t, r.next_timeout());
+  return t;
+}
+
+std::optional<Transmit> UserAgent::poll_transmit() {
+  if (out_.empty()) return std::nullopt;
+  Transmit t = std::move(out_.front());
+  out_.pop_front();
+  ++stats_.transmits;
+  return t;
+}
+
+std::optional<UaEvent> UserAgent::poll_event() {
+  if (events_.empty()) return std::nullopt;
+  UaEvent e = std::move(events_.front());
+  events_.pop_front();
+  return e;
+}
+
+// Moves transaction output to the queue, reports and reaps finished
+// transactions, and lets registrations send what is due.
+void UserAgent::collect(Instant now) {
+  for (auto& [id, reg] : registrations_) {
+    while (auto m = reg.poll_request(now)) {
+      RequestInfo info;
+      info.registration = id;
+      Message failed = *m;
+      if (start_client(now, std::move(*m), std::move(info), next_id_++) == 0)
+        reg.handle_failure(now, failed);
+    }
+  }
+  for (auto it = clients_.begin(); it != clients_.end();) {
+    ClientEntry& e = it->second;
+    while (auto t = e.tx.poll_transmit()) out_.push_back(std::move(*t));
+    if (!e.tx.terminated()) {
+      ++it;
+      continue;
+    }
+    std::uint64_t handle = e.handle;
+    bool failed = e.tx.timed_out();
+    Message req = e.tx.request();
+    std::string key = it->first;
+    it = clients_.erase(it);
+    auto info = requests_.find(handle);
+    if (info == requests_.end() || info->second.key != key) continue;  // superseded by a retry
+    if (failed) {
+      if (info->second.registration != 0) {
+        auto reg = registrations_.find(info->second.registration);
+        if (reg != registrations_.end()) reg->second.handle_failure(now, req);
+      } else {
+        UaEvent ev;
+        ev.kind = UaEvent::Kind::RequestFailed;
+        ev.id = handle;
+        ev.status = 408;
+        ev.dialog = info->second.dialog;
+        emit(std::move(ev));
+        if (info->second.dialog && (req.method == "BYE" || req.method != "INVITE")) {
+          auto d = dialogs_.find(*info->second.dialog);
+          if (d != dialogs_.end() && (req.method == "BYE" || d->second.dialog.state() == Dialog::State::Confirmed)) {
+            UaEvent end;
+            end.kind = UaEvent::Kind::DialogTerminated;
+            end.dialog = d->first;
+            end.status = 408;
+            emit(std::move(end));
+            dialogs_.erase(d);
+          }
+        }
+      }
+    }
+    requests_.erase(info);
+  }
+  for (auto it = servers_.begin(); it != servers_.end();) {
+    while (auto t = it->second.tx.poll_transmit()) out_.push_back(std::move(*t));
+    if (it->second.tx.terminated()) {
+      server_keys_.erase(it->second.id);
+      it = servers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& [id, reg] : registrations_) {
+    if (reg.take_state_changed()) {
+      UaEvent ev;
+      ev.kind = UaEvent::Kind::RegistrationChanged;
+      ev.id = id;
+      ev.status = reg.last_status();
+      emit(std::move(ev));
+    }
+  }
+}
+
+std::uint64_t UserAgent::add_registration(Instant now, RegistrationConfig config) {
+  if (config.contact.empty()) config.contact = contact();
+  std::uint64_t id = next_id_++;
+  auto [it, ok] = registrations_.emplace(
+      id, Registration(std::move(config), random_token(12) + "@" + cfg_.host, random_token(6)));
+  it->second.start(now);
+  collect(now);
+  return id;
+}
+
+void UserAgent::remove_registration(Instant now, std::uint64_t id) {
+  auto it = registrations_.find(id);
+  if (it == registrations_.end()) return;
+  it->second.stop(now);
+  collect(now);
+}
+
+const Registration* UserAgent::registration(std::uint64_t id) const {
+  auto it = registrations_.find(id);
+  return it == registrations_.end() ? nullptr : &it->second;
+}
+
+const Dialog* UserAgent::dialog(const DialogId& id) const {
+  auto it = dialogs_.find(id);
+  return it == dialogs_.end() ? nullptr : &it->second.dialog;
+}
+
+}  // namespace floe::sip

@@ -1,0 +1,173 @@
+#pragma once
+// The user agent core (RFC 3261 §8, §12-§17 glue), sans-IO: it parses what
+// the driver hands in, matches transactions and dialogs, answers what it can
+// on its own (OPTIONS, BYE, CANCEL, malformed requests, unknown dialogs),
+// retries digest challenges, ACKs 2xx and retransmits its own 2xx until
+// ACKed, drives trunk registrations, and reports the rest as events. The
+// driver sends every Transmit and feeds datagrams (or framed stream
+// messages) back; `now` always comes from the caller.
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/time.hpp"
+#include "gateway/sip/dialog.hpp"
+#include "gateway/sip/digest.hpp"
+#include "gateway/sip/parser.hpp"
+#include "gateway/sip/registration.hpp"
+#include "gateway/sip/transaction.hpp"
+
+namespace floe::sip {
+
+struct UserAgentConfig {
+  Transport transport = Transport::Udp;  // for requests whose URI names none
+  std::string host = "127.0.0.1";        // our sent-by and Contact host
+  std::uint16_t port = 5060;
+  std::string user = "floe";             // Contact user part
+  std::string user_agent = "Floe";
+  TimerConfig timers;
+  ParseLimits limits;
+  // Every out-of-dialog and in-dialog request goes here when set.
+  std::optional<Target> outbound_proxy;
+  int max_auth_attempts = 2;
+};
+
+struct UaEvent {
+  enum class Kind : std::uint8_t {
+    IncomingRequest,      // id: server transaction; respond() with it
+    Response,             // id: request handle; 1xx-6xx the TU should see
+    RequestFailed,        // id: request handle; timer B/F or transport error
+    AckReceived,          // dialog: the peer ACKed our 2xx
+    AckTimeout,           // dialog: our 2xx was never ACKed (§13.3.1.4); send BYE
+    Cancelled,            // id: INVITE server transaction; 487 already sent
+    DialogTerminated,     // dialog; message: the peer's BYE when it sent one
+    RegistrationChanged,  // id: registration; status: last REGISTER status
+  };
+  Kind kind = Kind::IncomingRequest;
+  std::uint64_t id = 0;
+  std::optional<DialogId> dialog;
+  Message message;
+  int status = 0;
+};
+
+struct UaStats {
+  std::uint64_t garbage = 0;          // not a SIP message at all
+  std::uint64_t bad_requests = 0;     // answered 4xx/5xx by the parser's verdict
+  std::uint64_t bad_responses = 0;    // malformed responses, dropped
+  std::uint64_t stray_responses = 0;  // no matching transaction or dialog
+  std::uint64_t stray_acks = 0;
+  std::uint64_t requests = 0;
+  std::uint64_t responses = 0;
+  std::uint64_t transmits = 0;
+};
+
+class UserAgent {
+ public:
+  explicit UserAgent(UserAgentConfig config);
+
+  void handle_input(Instant now, Transport transport, const SocketAddress& source, ByteView bytes);
+  void handle_timeout(Instant now);
+  Instant next_timeout() const;
+  std::optional<Transmit> poll_transmit();
+  std::optional<UaEvent> poll_event();
+
+  const UserAgentConfig& config() const { return cfg_; }
+  const UaStats& stats() const { return stats_; }
+  // "<sip:user@host:port>" (with ;transport= for TCP/TLS).
+  std::string contact() const;
+
+  // ---- client side
+  // An out-of-dialog request skeleton: From with a fresh tag, To, a new
+  // Call-ID, CSeq 1, Max-Forwards and our Contact (for INVITE/REGISTER/...).
+  Message new_request(std::string_view method, const Uri& request_uri, const Uri& to,
+                      const Uri& from) const;
+  // Sends through a client transaction; adds Via (fresh z9hG4bK branch,
+  // rport). Digest challenges are answered when credentials are given.
+  // Returns a handle that stays valid across auth retries, or 0 when the
+  // next hop is not a numeric address and no outbound proxy is set.
+  std::uint64_t send_request(Instant now, Message request,
+                             std::optional<DigestCredentials> credentials = {});
+  std::uint64_t send_in_dialog(Instant now, const DialogId& dialog, std::string_view method,
+                               Bytes body = {}, std::string_view content_type = {});
+  // §9.1: CANCEL an INVITE (sent once a provisional response arrived).
+  void cancel(Instant now, std::uint64_t invite_handle);
+
+  // ---- server side
+  // A response to a received request with our To tag (and Contact for
+  // dialog-creating INVITE responses).
+  Message make_response(std::uint64_t server_tx, int status, std::string_view reason = {}) const;
+  void respond(Instant now, std::uint64_t server_tx, Message response);
+
+  // ---- dialogs and registrations
+  const Dialog* dialog(const DialogId& id) const;
+  std::uint64_t add_registration(Instant now, RegistrationConfig config);
+  void remove_registration(Instant now, std::uint64_t id);
+  const Registration* registration(std::uint64_t id) const;
+
+ private:
+  struct ClientEntry {
+    std::uint64_t handle;
+    ClientTransaction tx;
+  };
+  struct RequestInfo {
+    Message request;
+    std::string key;
+    std::optional<DigestClient> digest;
+    int auth_attempts = 0;
+    std::uint64_t registration = 0;
+    std::optional<DialogId> dialog;
+    bool cancel_pending = false;
+    bool got_provisional = false;
+  };
+  struct ServerEntry {
+    std::uint64_t id;
+    ServerTransaction tx;
+    std::string local_tag;
+  };
+  struct DialogEntry {
+    Dialog dialog;
+    Transmit ack;            // UAC: the ACK for the 2xx, resent on retransmissions
+    std::uint32_t ack_cseq = 0;
+    Transmit ok;             // UAS: our 2xx, retransmitted until ACKed
+    Duration ok_interval{};
+    Instant ok_next = kNever;
+    Instant ok_deadline = kNever;
+  };
+
+  std::optional<Target> route(const Message& request) const;
+  std::optional<Target> resolve(const Uri& uri) const;
+  std::uint64_t start_client(Instant now, Message request, RequestInfo info, std::uint64_t handle);
+  void on_response(Instant now, Message response);
+  void on_client_response(Instant now, std::uint64_t handle, const Message& response);
+  void on_request(Instant now, Transport transport, const SocketAddress& source,
+                  Message request);
+  void on_bad_request(Transport transport, const SocketAddress& source, const ParseResult& r);
+  void on_in_dialog(Instant now, std::uint64_t id, ServerEntry& entry);
+  void on_cancel(Instant now, Transport transport, const SocketAddress& source,
+                 const Message& cancel);
+  void on_ack_2xx(const Message& ack);
+  std::uint64_t new_server(Instant now, const Message& request, const Target& target);
+  void send_stateless(const Target& target, const Message& response);
+  void collect(Instant now);
+  void emit(UaEvent e) { events_.push_back(std::move(e)); }
+  std::string new_branch() const;
+
+  UserAgentConfig cfg_;
+  UaStats stats_;
+  std::uint64_t next_id_ = 1;
+  std::map<std::string, ClientEntry> clients_;        // branch|method
+  std::map<std::uint64_t, RequestInfo> requests_;     // handle
+  std::map<std::string, ServerEntry> servers_;        // branch|sent-by|method
+  std::map<std::uint64_t, std::string> server_keys_;  // id -> key
+  std::map<DialogId, DialogEntry> dialogs_;
+  std::map<std::uint64_t, Registration> registrations_;
+  std::deque<Transmit> out_;
+  std::deque<UaEvent> events_;
+};
+
+std::string random_token(std::size_t bytes);
+
+}  // namespace floe::sip
