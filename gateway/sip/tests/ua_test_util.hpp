@@ -66,4 +66,18 @@ inline long ms_since(Instant t, Instant t0) {
   return static_cast<long>(std::chrono::duration_cast<milliseconds>(t - t0).count());
 }
 
+// Advances through timer events (transaction linger timers included) until
+// the UA transmits something; `now` ends at that moment.
+inline std::vector<Sent> run_until_sent(UserAgent& ua, Instant& now,
+                                        Instant limit = Instant::max()) {
+  while (true) {
+    Instant t = ua.next_timeout();
+    if (t == kNever || t > limit) return {};
+    now = std::max(now, t);
+    ua.handle_timeout(now);
+    auto s = drain(ua);
+    if (!s.empty()) return s;
+  }
+}
+
 }  // namespace floe::sip::test
