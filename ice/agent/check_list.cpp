@@ -33,6 +33,15 @@ void CheckList::sort() {
                    });
 }
 
+CandidatePair* CheckList::insert_sorted(CandidatePair p) {
+  // Equal priorities keep arrival order, like the stable sort.
+  auto at = std::upper_bound(pairs_.begin(), pairs_.end(), p.priority,
+                             [](std::uint64_t prio, const CandidatePair& q) {
+                               return prio > q.priority;
+                             });
+  return &*pairs_.insert(at, std::move(p));
+}
+
 CheckList::AddResult CheckList::add(const Candidate& local, const Candidate& remote,
                                     bool controlling, CandidatePair** out) {
   if (out) *out = nullptr;
@@ -65,10 +74,8 @@ CheckList::AddResult CheckList::add(const Candidate& local, const Candidate& rem
            (q.state == PairState::Waiting || q.state == PairState::InProgress);
   });
   p.state = busy ? PairState::Frozen : PairState::Waiting;
-  const auto id = p.id;
-  pairs_.push_back(std::move(p));
-  sort();
-  if (out) *out = find(id);
+  auto* placed = insert_sorted(std::move(p));
+  if (out) *out = placed;
   return AddResult::Added;
 }
 
@@ -86,10 +93,7 @@ CandidatePair* CheckList::add_valid(const Candidate& local, const Candidate& rem
   p.priority = priority_of(local, remote, controlling);
   p.state = PairState::Succeeded;
   p.valid = true;
-  const auto id = p.id;
-  pairs_.push_back(std::move(p));
-  sort();
-  return find(id);
+  return insert_sorted(std::move(p));
 }
 
 CandidatePair* CheckList::find(std::uint32_t id) {

@@ -83,6 +83,7 @@ class CheckList {
 
  private:
   void sort();
+  CandidatePair* insert_sorted(CandidatePair p);
   std::uint64_t priority_of(const Candidate& local, const Candidate& remote,
                             bool controlling) const;
   std::vector<CandidatePair> pairs_;
