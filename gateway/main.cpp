@@ -9,6 +9,7 @@ namespace floe::cmd {
 using Args = std::span<const std::string_view>;
 int stun_server(Args args);
 int nat_probe(Args args);
+int turn_server(Args args);
 }  // namespace floe::cmd
 
 namespace {
@@ -24,6 +25,7 @@ constexpr Subcommand kSubcommands[] = {
      "STUN Binding server over UDP/TCP, RFC 5780 with --alt-ip/--alt-port"},
     {"nat-probe", floe::cmd::nat_probe,
      "RFC 5780 NAT mapping/filtering/hairpinning discovery against a server"},
+    {"turn-server", floe::cmd::turn_server, "TURN relay server (RFC 8656) over UDP/TCP"},
 };
 
 void usage(std::FILE* to) {

@@ -36,8 +36,10 @@ TEST(TurnChannelData, MalformedRejected) {
   EXPECT_EQ(e, ChannelDataError::TooShort);
   EXPECT_FALSE(parse_channel_data(Bytes{0x00, 0x01, 0x00, 0x00}, &e));
   EXPECT_EQ(e, ChannelDataError::NotChannelData);
-  EXPECT_FALSE(parse_channel_data(Bytes{0x7F, 0xFF, 0x00, 0x00}, &e));
-  EXPECT_EQ(e, ChannelDataError::ReservedChannel);
+  EXPECT_TRUE(parse_channel_data(Bytes{0x7F, 0xFF, 0x00, 0x00}, &e));  // RFC 5766 range frames
+  EXPECT_FALSE(valid_channel(0x7FFF));
+  EXPECT_TRUE(valid_channel(0x7FFF, true));
+  EXPECT_FALSE(valid_channel(0x8000, true));
   EXPECT_FALSE(parse_channel_data(Bytes{0x40, 0x00, 0x00, 0x05, 1, 2, 3, 4}, &e));
   EXPECT_EQ(e, ChannelDataError::Truncated);
 }

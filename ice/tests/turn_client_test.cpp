@@ -65,7 +65,9 @@ class TurnClientTest : public ::testing::Test {
           continue;
         }
         Bytes copy = o->data;
-        if (is_stream(tuple.transport)) EXPECT_EQ(copy.size() % 4, 0u);
+        if (is_stream(tuple.transport)) {
+          EXPECT_EQ(copy.size() % 4, 0u);
+        }
         if (auto r = client->handle_input(now, copy))
           received.push_back({r->peer, Bytes(r->data.begin(), r->data.end()), r->via_channel});
       }

@@ -18,7 +18,6 @@ std::optional<ChannelData> parse_channel_data(ByteView d, ChannelDataError* erro
   if (d.size() < kChannelHeaderSize) return err = ChannelDataError::TooShort, std::nullopt;
   if (!looks_like_channel_data(d)) return err = ChannelDataError::NotChannelData, std::nullopt;
   const std::uint16_t channel = load_be16(d.data());
-  if (!valid_channel(channel)) return err = ChannelDataError::ReservedChannel, std::nullopt;
   const std::size_t length = load_be16(d.data() + 2);
   if (kChannelHeaderSize + length > d.size()) return err = ChannelDataError::Truncated, std::nullopt;
   return ChannelData{channel, d.subspan(kChannelHeaderSize, length)};

@@ -10,13 +10,18 @@
 
 namespace floe::turn {
 
-// §12: channel numbers a client may bind. 0x5000-0x7FFF are reserved and
-// share the ChannelData first-bits pattern (01), so they are parsed and dropped.
+// §12: channel numbers a client may bind. RFC 5766 allowed up to 0x7FFF and
+// some clients still pick numbers there (coturn's uclient does, at random);
+// such frames share the ChannelData first-bits pattern (01), so the framing
+// accepts them and the binding rules decide (Limits::allow_rfc5766_channels).
 inline constexpr std::uint16_t kChannelMin = 0x4000;
 inline constexpr std::uint16_t kChannelMax = 0x4FFF;
+inline constexpr std::uint16_t kChannelMaxRfc5766 = 0x7FFF;
 inline constexpr std::size_t kChannelHeaderSize = 4;
 
-inline bool valid_channel(std::uint16_t c) { return c >= kChannelMin && c <= kChannelMax; }
+inline bool valid_channel(std::uint16_t c, bool rfc5766 = false) {
+  return c >= kChannelMin && c <= (rfc5766 ? kChannelMaxRfc5766 : kChannelMax);
+}
 // RFC 7983 / §12.4: the first two bits 0b01 mark ChannelData.
 inline bool looks_like_channel_data(ByteView d) { return d.size() >= 1 && (d[0] & 0xC0) == 0x40; }
 
@@ -29,7 +34,6 @@ enum class ChannelDataError : std::uint8_t {
   None,
   TooShort,        // under the 4-byte header
   NotChannelData,  // first bits not 01
-  ReservedChannel, // 0x5000-0x7FFF
   Truncated,       // length field beyond the datagram
 };
 

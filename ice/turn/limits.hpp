@@ -30,6 +30,9 @@ struct Limits {
   bool allow_loopback_peers = false;
   bool allow_private_peers = false;  // RFC 1918, RFC 6598, ULA
   bool allow_link_local_peers = false;
+  // Accept ChannelBind for 0x5000-0x7FFF as RFC 5766 did (RFC 8656 §12
+  // reserves them); off by default.
+  bool allow_rfc5766_channels = false;
   std::vector<IpRange> denied_peers;   // checked first
   std::vector<IpRange> allowed_peers;  // exceptions to the built-in categories
 };

@@ -191,7 +191,7 @@ void TurnServer::on_channel_bind(Instant now, const FiveTuple& t, const stun::Me
   auto peer = m.xor_address(stun::attr::XorPeerAddress);
   if (!cn || cn->value.size() != 4 || !peer) return send_error(t, m, 400, &auth);
   const std::uint16_t number = load_be16(cn->value.data());
-  if (!valid_channel(number)) return send_error(t, m, 400, &auth);
+  if (!valid_channel(number, cfg_.limits.allow_rfc5766_channels)) return send_error(t, m, 400, &auth);
   if (int code = check_peer_for(a, *peer)) return send_error(t, m, code, &auth);
   if (int code = a.bind_channel(number, *peer, now)) return send_error(t, m, code, &auth);
   // §12.2: a binding also installs or refreshes the permission for the peer.
