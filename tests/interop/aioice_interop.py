@@ -111,11 +111,23 @@ async def main(peer_path, floe_role):
                 fail("aioice received %r, expected %r" % (got, msg))
         print("checked: %d datagrams Floe -> aioice arrived intact" % ROUNDS, flush=True)
 
+        # RFC 7675: Floe's consent checks (every 4-6 s) must be answered by aioice.
+        await asyncio.sleep(6.5)
         send("counters")
         await proc.stdin.drain()
         counters = await next_line(lambda l: l.startswith("counters "), "counters")
-        if "bad_integrity=0" not in counters:
+        fields = dict(kv.split("=") for kv in counters.split()[1:])
+        if fields["bad_integrity"] != "0":
             fail("Floe counted integrity failures: " + counters)
+        if int(fields["consent_responses"]) < 1:
+            fail("no consent response from aioice within 6.5 s: " + counters)
+        print("checked: aioice answered %s consent request(s) from Floe" %
+              fields["consent_responses"], flush=True)
+        send("send after-consent")
+        await proc.stdin.drain()
+        got = await asyncio.wait_for(conn.recv(), 5)
+        if got != b"after-consent":
+            fail("no data after the consent period: %r" % got)
         send("quit")
         await proc.stdin.drain()
         await asyncio.wait_for(proc.wait(), 5)
