@@ -1,1 +1,255 @@
-int main(){}
+// A small SIP endpoint on a real UDP socket, built on the sans-IO UserAgent,
+// for the sipp interop scripts (tests/interop/sip_*.sh). Modes:
+//   uac      --local IP:PORT --remote IP:PORT [--calls N] [--hold-ms MS]
+//            INVITE -> 1xx/2xx -> ACK -> BYE -> 200, N times in a row.
+//   uas      --local IP:PORT [--calls N]
+//            answers INVITE with 180 + 200 (SDP), waits for ACK and BYE;
+//            answers OPTIONS 200 on its own. Exits after N BYEs.
+//   register --local IP:PORT --remote IP:PORT --user U --password P
+//            [--expires S] [--refreshes N]
+//            registers (digest), waits for N refreshes, unregisters.
+// Every mode takes --timeout S (default 30) and exits 0 only on success.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "gateway/sip/user_agent.hpp"
+
+using namespace floe;
+using namespace floe::sip;
+
+namespace {
+
+std::map<std::string, std::string> g_args;
+
+std::string arg(const std::string& name, const std::string& fallback = {}) {
+  auto it = g_args.find(name);
+  return it == g_args.end() ? fallback : it->second;
+}
+
+const char* kSdp =
+    "v=0\r\no=floe 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+    "m=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+
+Bytes sdp() { return Bytes(kSdp, kSdp + std::char_traits<char>::length(kSdp)); }
+
+class Driver {
+ public:
+  Driver(UserAgent& ua, const SocketAddress& local) : ua_(ua) {
+    fd_ = ::socket(local.ip().is_v4() ? AF_INET : AF_INET6, SOCK_DGRAM, 0);
+    sockaddr_storage ss{};
+    unsigned len = local.to_sockaddr(&ss);
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+      std::perror("bind");
+      std::exit(2);
+    }
+  }
+  ~Driver() { ::close(fd_); }
+
+  // Runs until `done()` or the deadline; `on_event` sees every UA event.
+  bool run(Duration limit, const std::function<void(Instant, UaEvent&)>& on_event,
+           const std::function<bool()>& done) {
+    Instant deadline = Clock::now() + limit;
+    while (true) {
+      Instant now = Clock::now();
+      flush();
+      while (auto e = ua_.poll_event()) on_event(now, *e);
+      flush();
+      if (done()) return true;
+      if (now >= deadline) return false;
+      Instant next = std::min(ua_.next_timeout(), deadline);
+      auto wait = std::chrono::duration_cast<milliseconds>(next - now).count();
+      pollfd p{fd_, POLLIN, 0};
+      int rc = ::poll(&p, 1, static_cast<int>(std::clamp<long long>(wait, 0, 100)));
+      now = Clock::now();
+      if (rc > 0 && (p.revents & POLLIN)) {
+        std::uint8_t buf[65536];
+        sockaddr_storage from{};
+        socklen_t flen = sizeof from;
+        auto n = ::recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &flen);
+        auto src = SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&from));
+        if (n > 0 && src) ua_.handle_input(now, Transport::Udp, *src, ByteView(buf, n));
+      }
+      if (ua_.next_timeout() <= now) ua_.handle_timeout(now);
+    }
+  }
+
+ private:
+  void flush() {
+    while (auto t = ua_.poll_transmit()) {
+      sockaddr_storage ss{};
+      unsigned len = t->destination.to_sockaddr(&ss);
+      ::sendto(fd_, t->bytes.data(), t->bytes.size(), 0, reinterpret_cast<sockaddr*>(&ss), len);
+    }
+  }
+  UserAgent& ua_;
+  int fd_ = -1;
+};
+
+int run_uac(UserAgent& ua, Driver& net, const SocketAddress& remote, Duration limit) {
+  const int calls = std::atoi(arg("calls", "1").c_str());
+  const auto hold = milliseconds(std::atoi(arg("hold-ms", "200").c_str()));
+  Uri target = Uri::sip("service", remote.ip().to_string(), remote.port());
+  Uri me = Uri::sip("floe", ua.config().host, ua.config().port);
+  int answered = 0, ended = 0, provisional = 0, failed = 0;
+  std::uint64_t invite = 0, bye = 0;
+  std::optional<DialogId> dialog;
+  Instant bye_at = kNever;
+  auto start_call = [&](Instant now) {
+    Message inv = ua.new_request("INVITE", target, target, me);
+    inv.add("Content-Type", "application/sdp");
+    inv.body = sdp();
+    invite = ua.send_request(now, std::move(inv));
+  };
+  start_call(Clock::now());
+  bool ok = net.run(
+      limit,
+      [&](Instant now, UaEvent& e) {
+        if (e.kind == UaEvent::Kind::Response && e.id == invite) {
+          if (e.status < 200) ++provisional;
+          else if (e.status < 300) {
+            ++answered;
+            dialog = e.dialog;
+            bye_at = now + hold;
+          } else {
+            std::fprintf(stderr, "INVITE failed: %d\n", e.status);
+            ++failed;
+          }
+        } else if (e.kind == UaEvent::Kind::RequestFailed) {
+          ++failed;
+        } else if (e.kind == UaEvent::Kind::DialogTerminated) {
+          ++ended;
+          if (ended < calls) start_call(now);
+        }
+      },
+      [&] {
+        Instant now = Clock::now();
+        if (dialog && bye_at <= now) {
+          bye = ua.send_in_dialog(now, *dialog, "BYE");
+          dialog.reset();
+          bye_at = kNever;
+        }
+        return ended >= calls || failed > 0;
+      });
+  (void)bye;
+  std::printf("uac: calls=%d provisional=%d answered=%d ended_by_bye=%d failed=%d\n", calls,
+              provisional, answered, ended, failed);
+  return ok && failed == 0 && answered == calls && ended == calls ? 0 : 1;
+}
+
+int run_uas(UserAgent& ua, Driver& net, Duration limit) {
+  const int calls = std::atoi(arg("calls", "1").c_str());
+  int invites = 0, acks = 0, byes = 0, others = 0;
+  bool ok = net.run(
+      limit,
+      [&](Instant now, UaEvent& e) {
+        switch (e.kind) {
+          case UaEvent::Kind::IncomingRequest:
+            if (e.message.method == "INVITE" && !e.dialog) {
+              ++invites;
+              ua.respond(now, e.id, ua.make_response(e.id, 180));
+              Message ok200 = ua.make_response(e.id, 200);
+              ok200.add("Content-Type", "application/sdp");
+              ok200.body = sdp();
+              ua.respond(now, e.id, std::move(ok200));
+            } else {
+              ++others;
+              ua.respond(now, e.id, ua.make_response(e.id, e.message.method == "MESSAGE" ? 200 : 501));
+            }
+            break;
+          case UaEvent::Kind::AckReceived: ++acks; break;
+          case UaEvent::Kind::DialogTerminated: ++byes; break;
+          default: break;
+        }
+      },
+      [&] { return byes >= calls; });
+  std::printf("uas: invites=%d acks=%d byes=%d other_requests=%d options_answered_by_core=%llu "
+              "bad_requests=%llu\n",
+              invites, acks, byes, others,
+              static_cast<unsigned long long>(ua.stats().requests - invites - acks - byes - others),
+              static_cast<unsigned long long>(ua.stats().bad_requests));
+  return ok && acks == calls && byes == calls ? 0 : 1;
+}
+
+int run_register(UserAgent& ua, Driver& net, const SocketAddress& remote, Duration limit) {
+  RegistrationConfig cfg;
+  cfg.registrar = Uri::sip("", remote.ip().to_string(), remote.port());
+  cfg.aor = Uri::sip(arg("user", "alice"), remote.ip().to_string());
+  cfg.credentials = {arg("user", "alice"), arg("password", "secret")};
+  cfg.expires = static_cast<std::uint32_t>(std::atoi(arg("expires", "60").c_str()));
+  const int refreshes = std::atoi(arg("refreshes", "1").c_str());
+  auto id = ua.add_registration(Clock::now(), cfg);
+  int registered = 0;
+  bool stopping = false, stopped = false;
+  bool ok = net.run(
+      limit,
+      [&](Instant now, UaEvent& e) {
+        if (e.kind != UaEvent::Kind::RegistrationChanged || e.id != id) return;
+        auto st = ua.registration(id)->state();
+        std::printf("register: state=%d status=%d expires=%u\n", static_cast<int>(st), e.status,
+                    ua.registration(id)->granted_expires());
+        if (st == Registration::State::Unregistered) stopped = true;
+        (void)now;
+      },
+      [&] {
+        const Registration* r = ua.registration(id);
+        // Count 200s: the state stays Registered across refreshes, so watch
+        // the expiry time move.
+        static Instant last_expiry = kNever;
+        if (r->state() == Registration::State::Registered && r->expires_at() != last_expiry) {
+          last_expiry = r->expires_at();
+          ++registered;
+        }
+        if (!stopping && registered > refreshes) {
+          stopping = true;
+          ua.remove_registration(Clock::now(), id);
+        }
+        return stopped;
+      });
+  std::printf("register: successful_registers=%d (1 initial + %d refreshes) unregistered=%s "
+              "failures=%d\n",
+              registered, registered - 1, stopped ? "yes" : "no",
+              ua.registration(id)->failures());
+  return ok && stopped && registered == refreshes + 1 && ua.registration(id)->last_status() == 200
+             ? 0
+             : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: sip_peer uac|uas|register --local IP:PORT ...\n");
+    return 2;
+  }
+  std::string mode = argv[1];
+  for (int i = 2; i + 1 < argc; i += 2) g_args[std::string(argv[i]).substr(2)] = argv[i + 1];
+  auto local = SocketAddress::parse(arg("local", "127.0.0.1:5060"));
+  if (!local) return 2;
+  UserAgentConfig cfg;
+  cfg.host = local->ip().to_string();
+  cfg.port = local->port();
+  cfg.user = "floe";
+  UserAgent ua(cfg);
+  Driver net(ua, *local);
+  Duration limit = seconds(std::atoi(arg("timeout", "30").c_str()));
+  if (mode == "uas") return run_uas(ua, net, limit);
+  auto remote = SocketAddress::parse(arg("remote"));
+  if (!remote) {
+    std::fprintf(stderr, "--remote IP:PORT required\n");
+    return 2;
+  }
+  if (mode == "uac") return run_uac(ua, net, *remote, limit);
+  if (mode == "register") return run_register(ua, net, *remote, limit);
+  std::fprintf(stderr, "unknown mode %s\n", mode.c_str());
+  return 2;
+}
