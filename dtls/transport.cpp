@@ -9,12 +9,12 @@
 #include <cstring>
 #include <mutex>
 
-#include "dtls/openssl_clock.hpp"
+#include "dtls/engine_clock.hpp"
 
 namespace floe::dtls {
 
 // The retransmission timer: OpenSSL keeps it, reading the time through
-// ScopedOpenSslClock, so its expiry follows the caller's clock (virtual in
+// ScopedEngineClock, so its expiry follows the caller's clock (virtual in
 // tests). The timer callback only sets the back-off: start at initial_rto,
 // double on each expiry up to max_rto (RFC 6347 §4.2.4.1).
 namespace {
@@ -179,7 +179,7 @@ void DtlsTransport::handle_input(Instant now, ByteView datagram) {
 
 void DtlsTransport::drive(Instant now) {
   now_ = now;
-  ScopedOpenSslClock clock(now);
+  ScopedEngineClock clock(now);
   if (state_ == State::Handshaking) {
     ERR_clear_error();
     int r = SSL_do_handshake(ssl_);
@@ -201,7 +201,7 @@ void DtlsTransport::after_ssl_call(Instant now) {
     retransmit_at_ = kNever;
     return;
   }
-  ScopedOpenSslClock clock(now);
+  ScopedEngineClock clock(now);
   timeval tv{};
   if (DTLSv1_get_timeout(ssl_, &tv) == 0) {
     retransmit_at_ = kNever;  // no flight in the air
@@ -221,7 +221,7 @@ void DtlsTransport::handle_timeout(Instant now) {
   if (now < retransmit_at_) return;
   int r;
   {
-    ScopedOpenSslClock clock(now);
+    ScopedEngineClock clock(now);
     ERR_clear_error();
     r = static_cast<int>(DTLSv1_handle_timeout(ssl_));
   }
@@ -351,7 +351,7 @@ void DtlsTransport::read_application_data() {
 
 bool DtlsTransport::send(ByteView data) {
   if (state_ != State::Connected) return false;
-  ScopedOpenSslClock clock(now_);
+  ScopedEngineClock clock(now_);
   ERR_clear_error();
   int n = SSL_write(ssl_, data.data(), static_cast<int>(data.size()));
   if (n <= 0) {
@@ -366,7 +366,7 @@ void DtlsTransport::close(Instant now) {
   now_ = now;
   if (state_ == State::Closed || state_ == State::Failed) return;
   if (state_ == State::Connected) {
-    ScopedOpenSslClock clock(now);
+    ScopedEngineClock clock(now);
     ERR_clear_error();
     SSL_shutdown(ssl_);
     ERR_clear_error();

@@ -33,6 +33,11 @@ class VirtualLink {
   std::uint64_t dropped() const { return dropped_; }
   // Drops everything either side sends while true.
   bool blackhole = false;
+  // Optional layer above DTLS (SCTP): its timer, its timeout handler, and a
+  // pump that moves its output into the transports before each collect.
+  std::function<Instant()> upper_next;
+  std::function<void(Instant)> upper_timeout;
+  std::function<void()> upper_pump;
 
   // Moves outputs into flight and advances to the next event; false when idle
   // or past `until`.
@@ -41,6 +46,7 @@ class VirtualLink {
     Instant next = kNever;
     if (!flight_.empty()) next = flight_.begin()->first;
     for (auto* e : ends_) next = std::min(next, e->next_timeout());
+    if (upper_next) next = std::min(next, upper_next());
     if (next == kNever || next > until) return false;
     now_ = std::max(now_, next);
     while (!flight_.empty() && flight_.begin()->first <= now_) {
@@ -50,6 +56,7 @@ class VirtualLink {
     }
     for (auto* e : ends_)
       if (e->next_timeout() <= now_) e->handle_timeout(now_);
+    if (upper_next && upper_next() <= now_) upper_timeout(now_);
     collect();
     return true;
   }
@@ -60,6 +67,7 @@ class VirtualLink {
   }
 
   void collect() {
+    if (upper_pump) upper_pump();
     for (int side = 0; side < 2; ++side) {
       while (auto o = ends_[side]->poll_output()) {
         if (auto* t = std::get_if<DtlsTransport::Transmit>(&*o)) {

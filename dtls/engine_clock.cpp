@@ -1,4 +1,4 @@
-#include "dtls/openssl_clock.hpp"
+#include "dtls/engine_clock.hpp"
 
 #include <sys/time.h>
 #include <time.h>
@@ -14,13 +14,13 @@ constexpr long long kEpochOffsetSeconds = 1'000'000'000;
 
 }  // namespace
 
-ScopedOpenSslClock::ScopedOpenSslClock(Instant now)
+ScopedEngineClock::ScopedEngineClock(Instant now)
     : previous_(t_now), had_previous_(t_active) {
   t_active = true;
   t_now = now;
 }
 
-ScopedOpenSslClock::~ScopedOpenSslClock() {
+ScopedEngineClock::~ScopedEngineClock() {
   t_active = had_previous_;
   t_now = previous_;
 }
