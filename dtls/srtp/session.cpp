@@ -9,10 +9,26 @@ namespace floe::srtp {
 namespace {
 
 bool library_ready() {
-  // libsrtp keeps process-wide crypto kernel state: initialise it once.
+  // libsrtp keeps process-wide crypto kernel state: initialise it once. A
+  // second srtp_init fails, so when someone else in the process got there
+  // first, a throw-away session shows whether the library works.
   static std::once_flag once;
   static bool ok = false;
-  std::call_once(once, [] { ok = srtp_init() == srtp_err_status_ok; });
+  std::call_once(once, [] {
+    ok = srtp_init() == srtp_err_status_ok;
+    if (!ok) {
+      srtp_policy_t p{};
+      unsigned char key[30] = {};
+      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtp);
+      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);
+      p.ssrc.type = ssrc_any_outbound;
+      p.key = key;
+      p.window_size = 128;
+      srtp_t probe = nullptr;
+      ok = srtp_create(&probe, &p) == srtp_err_status_ok;
+      if (probe) srtp_dealloc(probe);
+    }
+  });
   return ok;
 }
 
