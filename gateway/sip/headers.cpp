@@ -198,6 +198,19 @@ std::string Via::to_string() const {
   return protocol + "/" + version + "/" + transport + " " + sent_by() + params_to_string(params);
 }
 
+bool is_valid_call_id(std::string_view s) {
+  auto word = [](std::string_view w) {
+    if (w.empty()) return false;
+    for (char c : w)
+      if (!is_token_char(c) && std::string_view("()<>:\\\"/[]?{}").find(c) == std::string_view::npos)
+        return false;
+    return true;
+  };
+  auto at = s.find('@');
+  if (at == std::string_view::npos) return word(s);
+  return word(s.substr(0, at)) && word(s.substr(at + 1));
+}
+
 std::optional<CSeq> CSeq::parse(std::string_view text) {
   text = trim(text);
   std::size_t pos = 0;

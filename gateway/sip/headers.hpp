@@ -56,4 +56,7 @@ struct CSeq {
 
 inline constexpr std::string_view kBranchCookie = "z9hG4bK";
 
+// callid = word [ "@" word ] (§25.1).
+bool is_valid_call_id(std::string_view s);
+
 }  // namespace floe::sip

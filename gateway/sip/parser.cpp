@@ -117,10 +117,7 @@ void validate(ParseResult& r) {
   if (m.count("From") == 1 && !m.from()) fail(r, 400, "Malformed From header");
   if (m.count("To") == 1 && !m.to()) fail(r, 400, "Malformed To header");
   auto call_id = m.call_id();
-  if (m.count("Call-ID") == 1 &&
-      (call_id.empty() || std::any_of(call_id.begin(), call_id.end(), [](char c) {
-         return is_ws(c) || c == '"' || c == '<' || c == '>';
-       })))
+  if (m.count("Call-ID") == 1 && !is_valid_call_id(call_id))
     fail(r, 400, "Malformed Call-ID header");
   for (auto v : m.all("Contact")) {
     auto na = NameAddr::parse(v);

@@ -267,6 +267,8 @@ void UserAgent::on_client_response(Instant now, std::uint64_t handle, const Mess
         info.got_provisional = true;
         if (info.cancel_pending) cancel(now, handle);
       }
+    } else if (code >= 300) {
+      drop_early_dialogs(request);  // §12.3: a failed INVITE ends its early dialogs
     }
   } else if (info.dialog) {
     auto d = dialogs_.find(*info.dialog);
@@ -372,6 +374,7 @@ void UserAgent::collect(Instant now) {
         ev.status = 408;
         ev.dialog = info->second.dialog;
         emit(std::move(ev));
+        if (req.method == "INVITE") drop_early_dialogs(req);
         if (info->second.dialog && (req.method == "BYE" || req.method != "INVITE")) {
           auto d = dialogs_.find(*info->second.dialog);
           if (d != dialogs_.end() && (req.method == "BYE" || d->second.dialog.state() == Dialog::State::Confirmed)) {
@@ -427,6 +430,16 @@ void UserAgent::remove_registration(Instant now, std::uint64_t id) {
 const Registration* UserAgent::registration(std::uint64_t id) const {
   auto it = registrations_.find(id);
   return it == registrations_.end() ? nullptr : &it->second;
+}
+
+void UserAgent::drop_early_dialogs(const Message& invite) {
+  auto from = invite.from();
+  if (!from) return;
+  std::string call_id(invite.call_id());
+  std::erase_if(dialogs_, [&](const auto& kv) {
+    return kv.first.call_id == call_id && kv.first.local_tag == from->tag() &&
+           kv.second.dialog.state() == Dialog::State::Early;
+  });
 }
 
 const Dialog* UserAgent::dialog(const DialogId& id) const {

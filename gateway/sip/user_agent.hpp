@@ -149,6 +149,7 @@ class UserAgent {
   void on_cancel(Instant now, Transport transport, const SocketAddress& source,
                  const Message& cancel);
   void on_ack_2xx(const Message& ack);
+  void drop_early_dialogs(const Message& invite);
   std::uint64_t new_server(Instant now, const Message& request, const Target& target);
   void send_stateless(const Target& target, const Message& response);
   void collect(Instant now);

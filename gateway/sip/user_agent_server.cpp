@@ -66,10 +66,14 @@ void UserAgent::on_bad_request(Transport transport, const SocketAddress& source,
   ++stats_.bad_requests;
   const Message& m = r.message;
   if (m.method == "ACK") return;  // never answer an ACK
+  // The response echoes Via, From, To, Call-ID and CSeq: if any of them is
+  // itself broken the peer could not match (or even parse) our answer.
   auto via = m.top_via();
   if (!via || m.count("Call-ID") != 1 || m.count("From") != 1 || m.count("To") != 1 ||
-      m.count("CSeq") != 1)
+      m.count("CSeq") != 1 || !m.from() || !m.to() || !m.cseq() || !is_valid_call_id(m.call_id()))
     return;
+  for (auto v : m.all("Via"))
+    if (!Via::parse(v)) return;
   Message resp = sip::make_response(m, r.error_status, r.error_reason, random_token(4));
   if (r.error_status == 505) resp.add("Supported", "");
   send_stateless(response_target(transport, source, *via), resp);
@@ -196,7 +200,7 @@ void UserAgent::on_cancel(Instant now, Transport transport, const SocketAddress&
   centry.tx.send_response(now, ok);
   (void)cid;
   if (it->second.tx.state() == ServerTransaction::State::Proceeding) {
-    it->second.tx.send_response(now, make_response(it->second.id, 487));
+    respond(now, it->second.id, make_response(it->second.id, 487));
     UaEvent ev;
     ev.kind = UaEvent::Kind::Cancelled;
     ev.id = it->second.id;
@@ -259,6 +263,11 @@ void UserAgent::respond(Instant now, std::uint64_t server_tx, Message response) 
         de.ok_deadline = now + 64 * cfg_.timers.t1;
       }
     }
+  }
+  if (request.method == "INVITE" && response.status >= 300 && request.to()->tag().empty()) {
+    // A rejected initial INVITE ends the early dialog its 1xx created.
+    auto from = request.from();
+    dialogs_.erase({std::string(request.call_id()), e.local_tag, from ? from->tag() : ""});
   }
   e.tx.send_response(now, response);
   collect(now);

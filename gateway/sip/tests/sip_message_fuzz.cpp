@@ -5,6 +5,7 @@
 
 #include "gateway/sip/framer.hpp"
 #include "gateway/sip/parser.hpp"
+#include "gateway/sip/user_agent.hpp"
 
 using namespace floe;
 using namespace floe::sip;
@@ -27,6 +28,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (again.message.body != m.body) __builtin_trap();
     if (m.is_request() && again.message.method != m.method) __builtin_trap();
     if (m.is_response() && again.message.status != m.status) __builtin_trap();
+  }
+  // The whole UA core on the same bytes: whatever it answers must parse.
+  {
+    static UserAgent* ua = [] {
+      UserAgentConfig c;
+      c.host = "127.0.0.1";
+      static UserAgent agent(c);
+      return &agent;
+    }();
+    static Instant now{};
+    now += milliseconds(100);
+    ua->handle_input(now, Transport::Udp, *SocketAddress::parse("127.0.0.1:5070"), in);
+    ua->handle_timeout(now);
+    while (auto t = ua->poll_transmit())
+      if (!parse_message(t->bytes).ok) __builtin_trap();
+    while (auto e = ua->poll_event()) {
+      if (e->kind == UaEvent::Kind::IncomingRequest) ua->respond(now, e->id, ua->make_response(e->id, 200));
+    }
+    while (auto t = ua->poll_transmit())
+      if (!parse_message(t->bytes).ok) __builtin_trap();
   }
   // Stream framing: feed in two chunks.
   StreamFramer framer;
