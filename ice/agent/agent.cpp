@@ -318,9 +318,10 @@ void IceAgent::select(Instant now, CandidatePair& pair) {
     out_.push_back(SelectedPairChanged{pair.local, pair.remote});
     consent_.start(now);
   }
-  // §8.1.2: once nominated, unchecked pairs are no longer needed. `pair`
-  // is not used after this.
-  if (role_ == IceRole::Controlling) checks_.drop_unchecked();
+  // §8.1.2: once a pair is nominated, unchecked pairs are no longer needed
+  // (a later re-nomination recreates its pair from the incoming check).
+  // `pair` is not used after this.
+  checks_.drop_unchecked();
 }
 
 void IceAgent::set_state(IceState s) {

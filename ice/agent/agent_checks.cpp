@@ -233,9 +233,15 @@ void IceAgent::handle_request(Instant now, const Datagram& d, const stun::Messag
     c.base = d.remote;
     remote_candidates_.push_back(c);
     ++counters_.remote_prflx_learned;
-    add_pair(*local, c);
+    known = remote_candidates_.end() - 1;
   }
   auto* pair = checks_.find(d.local, d.remote);
+  if (!pair) {
+    // §7.3.1.4: a pair not (or no longer, §8.1.2) on the list is added
+    // Waiting and gets a triggered check.
+    add_pair(*local, *known);
+    pair = checks_.find(d.local, d.remote);
+  }
   if (!pair) return;
   const bool use_candidate = m.has(stun::attr::UseCandidate) && role_ == IceRole::Controlled;
   if (pair->state == PairState::Succeeded) {
