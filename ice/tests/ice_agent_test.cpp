@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "ice/stun/credentials.hpp"
+#include "ice/stun/server.hpp"
 #include "ice/tests/ice_test_network.hpp"
 
 using namespace floe;
@@ -427,4 +428,75 @@ TEST(IceAgent, RandomGarbageNeverBreaksAnAgent) {
   EXPECT_TRUE(p.b.connected());
   p.net.run_for(seconds(1));
   p.expect_data_flows();
+}
+
+TEST(IceAgent, ServerReflexiveCandidateFromStunServerBehindNat) {
+  // b is behind a NAT and asks Floe's own STUN Binding server for its
+  // mapped address; the srflx candidate (raddr = its base) is trickled.
+  IceConfig behind;
+  const auto server_addr = addr("198.51.100.1:3478");
+  behind.gather.stun_server = server_addr;
+  Network net;
+  auto& a = net.add_peer("a");
+  auto& b = net.add_peer("b", behind);
+  Network::link(a, b);
+  a.agent.set_role(IceRole::Controlling);
+  b.agent.set_role(IceRole::Controlled);
+  stun::BindingServer server;
+  const auto sock = server.add_socket({.local = server_addr});
+  net.add_endpoint(server_addr, [&](const SocketAddress& from, const SocketAddress&,
+                                    ByteView bytes) {
+    server.handle_input(net.now(), sock, from, bytes);
+    while (auto out = server.poll_output())
+      net.route(server_addr, out->to, Bytes(out->data.begin(), out->data.end()));
+  });
+  net.nat[addr("192.168.1.2:3000")] = addr("203.0.113.2:4000");
+  net.exchange_credentials(a, b);
+  net.bind(a, addr("10.0.0.1:1000"));
+  net.bind(b, addr("192.168.1.2:3000"));
+  a.agent.end_of_local_addresses();
+  b.agent.end_of_local_addresses();
+  ASSERT_TRUE(net.run_until([&] { return both_connected(a, b); }, seconds(5)));
+  net.run_for(seconds(1));
+  ASSERT_EQ(b.gathered.size(), 2u);
+  EXPECT_TRUE(b.gathering_complete);
+  const auto& srflx = b.gathered[1];
+  EXPECT_EQ(srflx.type, CandidateType::ServerReflexive);
+  EXPECT_EQ(srflx.address.to_string(), "203.0.113.2:4000");
+  ASSERT_TRUE(srflx.related);
+  EXPECT_EQ(srflx.related->to_string(), "192.168.1.2:3000");
+  EXPECT_NE(format_candidate(srflx).find("raddr 192.168.1.2 rport 3000"), std::string::npos);
+  EXPECT_EQ(server.counters().binding_success, 1u);
+  // a knows b at its srflx address, signalled or first learned as prflx.
+  bool found = false;
+  for (const auto& c : a.agent.remote_candidates())
+    if (c.address == srflx.address) found = c.type == CandidateType::ServerReflexive;
+  EXPECT_TRUE(found);
+  EXPECT_EQ(a.agent.selected_route()->remote.to_string(), "203.0.113.2:4000");
+}
+
+TEST(IceAgent, RelayedCandidateExtensionPoint) {
+  // A TURN client (later) hands in a relayed candidate whose base is the
+  // relayed address; checks on it leave "from" that address for the TURN
+  // client to wrap.
+  Pair2 p;
+  p.net.exchange_credentials(p.a, p.b);
+  Candidate relay;
+  relay.type = CandidateType::Relayed;
+  relay.priority = compute_priority(CandidateType::Relayed, 65535, 1);
+  relay.foundation = compute_foundation(CandidateType::Relayed, *IpAddress::parse("10.0.0.1"),
+                                        *IpAddress::parse("198.51.100.9"));
+  relay.address = addr("198.51.100.9:49152");
+  relay.base = relay.address;
+  relay.related = addr("10.0.0.1:1000");
+  p.a.agent.add_relayed_candidate(relay);
+  p.net.bind(p.b, addr("10.0.0.2:2000"));
+  p.a.agent.end_of_local_addresses();
+  p.b.agent.end_of_local_addresses();
+  p.net.run_for(milliseconds(200));
+  ASSERT_EQ(p.a.gathered.size(), 1u);
+  EXPECT_NE(format_candidate(p.a.gathered[0]).find("typ relay raddr 10.0.0.1 rport 1000"),
+            std::string::npos);
+  ASSERT_EQ(p.a.agent.check_list().size(), 1u);
+  EXPECT_EQ(p.a.agent.check_list().pairs()[0].route_local(), relay.address);
 }

@@ -143,11 +143,22 @@ class Network {
   }
 
   void send(Peer& from, Transmit t) {
-    (void)from;
     ++from.transmits;
-    SocketAddress src = t.local;
+    route(t.local, t.remote, std::move(t.bytes));
+  }
+
+ public:
+  // Something that is not an agent (a STUN server...) at `at`: it gets the
+  // datagrams sent there and answers with route().
+  using Endpoint = std::function<void(const SocketAddress& from, const SocketAddress& to,
+                                      ByteView bytes)>;
+  void add_endpoint(const SocketAddress& at, Endpoint e) { endpoints_[at] = std::move(e); }
+
+  // Sends a datagram from `src` (an inner address if NATed) to `dst`.
+  void route(const SocketAddress& src_in, const SocketAddress& dst_in, Bytes bytes) {
+    SocketAddress src = src_in;
     if (auto it = nat.find(src); it != nat.end()) src = it->second;
-    SocketAddress dst = t.remote;
+    SocketAddress dst = dst_in;
     if (nat.count(dst)) return;  // inner addresses are not reachable from outside
     for (auto& [inner, outer] : nat)
       if (outer == dst) dst = inner;
@@ -160,16 +171,24 @@ class Network {
     Duration d = delay;
     if (jitter > Duration::zero())
       d += Duration(static_cast<Duration::rep>(u(rng_) * static_cast<double>(jitter.count())));
+    if (auto ep = endpoints_.find(dst); ep != endpoints_.end()) {
+      auto shared = std::make_shared<Bytes>(std::move(bytes));
+      Endpoint* e = &ep->second;
+      after(d, [e, src, dst, shared] { (*e)(src, dst, *shared); });
+      return;
+    }
     auto owner = owners_.find(dst);
     if (owner == owners_.end()) return;  // nobody there
     Peer* to = owner->second;
-    auto bytes = std::make_shared<Bytes>(std::move(t.bytes));
-    after(d, [this, to, dst, src, bytes] {
+    auto shared = std::make_shared<Bytes>(std::move(bytes));
+    after(d, [this, to, dst, src, shared] {
       ++delivered;
-      auto r = to->agent.handle_input(now_, Datagram{dst, src, *bytes});
-      if (r == InputResult::ApplicationData) to->received.push_back(*bytes);
+      auto r = to->agent.handle_input(now_, Datagram{dst, src, *shared});
+      if (r == InputResult::ApplicationData) to->received.push_back(*shared);
     });
   }
+
+ private:
 
   std::mt19937 rng_;
   Instant now_{};
@@ -177,6 +196,7 @@ class Network {
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
   std::vector<std::unique_ptr<Peer>> peers_;
   std::map<SocketAddress, Peer*> owners_;
+  std::map<SocketAddress, Endpoint> endpoints_;
 };
 
 inline SocketAddress addr(const char* s) { return *SocketAddress::parse(s); }
