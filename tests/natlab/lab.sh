@@ -9,6 +9,7 @@
 #
 # Behaviours (name → what nftables does in natN):
 #   full-cone        endpoint-independent mapping and filtering (SNAT + static DNAT)
+#   restricted-cone  endpoint-independent mapping, address-dependent filtering
 #   port-restricted  endpoint-independent mapping, address-and-port-dependent filtering
 #   symmetric        address-and-port-dependent mapping (random ports per destination)
 #   udp-blocked      no UDP forwarded at all (TCP only)
@@ -76,6 +77,21 @@ lab_add_nat_host() {
       rules="table ip nat {
         chain pre { type nat hook prerouting priority dstnat; iifname \"wan\" ip daddr $wan_ip udp dport 1024-65535 dnat to 10.$n.0.2; }
         chain post { type nat hook postrouting priority srcnat; oifname \"wan\" snat to $wan_ip; }
+      }" ;;
+    restricted-cone)
+      # Full-cone forwarding, but a mapping (host port; ports are preserved)
+      # only takes inbound traffic from IPs it has sent to.
+      rules="table ip nat {
+        chain pre { type nat hook prerouting priority dstnat; iifname \"wan\" ip daddr $wan_ip udp dport 1024-65535 dnat to 10.$n.0.2; }
+        chain post { type nat hook postrouting priority srcnat; oifname \"wan\" snat to $wan_ip; }
+      }
+      table ip filter {
+        set contacted { type ipv4_addr . inet_service; flags dynamic, timeout; timeout 5m; }
+        chain forward_filter {
+          type filter hook forward priority filter;
+          iifname \"lan\" meta l4proto udp add @contacted { ip daddr . udp sport };
+          iifname \"wan\" meta l4proto udp ip saddr . udp dport != @contacted drop;
+        }
       }" ;;
     port-restricted)
       rules="table ip nat {
