@@ -43,10 +43,11 @@ struct TurnServerDriver::Impl : std::enable_shared_from_this<Impl> {
     std::size_t wq_bytes = 0;
     bool writing = false;
     bool closed = false;
+    Instant last_activity{};
   };
 
   Impl(boost::asio::io_context& io_, TurnServerOptions o)
-      : io(io_), opt(std::move(o)), timer(io_) {}
+      : io(io_), opt(std::move(o)), timer(io_), idle_timer(io_) {}
 
   boost::asio::io_context& io;
   TurnServerOptions opt;
@@ -58,6 +59,7 @@ struct TurnServerDriver::Impl : std::enable_shared_from_this<Impl> {
   std::unordered_map<turn::FiveTuple, std::shared_ptr<TcpConn>, turn::FiveTupleHash> conns;
   RecvBatch batch{32, 2048};
   boost::asio::steady_timer timer;
+  boost::asio::steady_timer idle_timer;
   Instant armed = kNever;
   bool stopped = false;
   TurnServerStats st;
@@ -72,6 +74,7 @@ struct TurnServerDriver::Impl : std::enable_shared_from_this<Impl> {
   void write(const std::shared_ptr<TcpConn>& c, ByteView data);
   void do_write(const std::shared_ptr<TcpConn>& c);
   void close_conn(const std::shared_ptr<TcpConn>& c);
+  void sweep_idle();
   void stop();
 };
 
@@ -90,7 +93,7 @@ std::optional<std::string> TurnServerDriver::Impl::open(std::vector<std::string>
   for (const auto& addr : opt.listen) {
     if (opt.udp) {
       auto l = std::make_unique<UdpListener>(io);
-      if (auto ec = l->socket.open(addr, opt.relays.socket_buffer))
+      if (auto ec = l->socket.open(addr, opt.listen_socket_buffer))
         return "udp " + addr.to_string() + ": " + ec.message();
       l->local = l->socket.local_address();
       udp_by_local[l->local] = &l->socket;
@@ -113,6 +116,7 @@ std::optional<std::string> TurnServerDriver::Impl::open(std::vector<std::string>
   }
   for (auto& l : udp) arm_udp(l.get());
   for (auto& a : acceptors) accept(a.get());
+  if (!acceptors.empty()) sweep_idle();
   return std::nullopt;
 }
 
@@ -189,6 +193,7 @@ void TurnServerDriver::Impl::accept(tcp::acceptor* a) {
         s.set_option(tcp::no_delay(true), e1);
         auto c = std::make_shared<TcpConn>(std::move(s));
         c->tuple = turn::FiveTuple{*remote, *local, turn::Transport::Tcp};
+        c->last_activity = Clock::now();
         self->conns[c->tuple] = c;
         ++self->st.tcp_connections;
         self->read(c);
@@ -205,6 +210,7 @@ void TurnServerDriver::Impl::read(const std::shared_ptr<TcpConn>& c) {
         if (self->stopped || c->closed) return;
         if (ec || !c->framer.append(ByteView(c->rbuf.data(), n))) return self->close_conn(c);
         const Instant now = Clock::now();
+        c->last_activity = now;
         for (;;) {
           turn::FrameKind kind;
           bool invalid = false;
@@ -257,11 +263,31 @@ void TurnServerDriver::Impl::close_conn(const std::shared_ptr<TcpConn>& c) {
   flush();
 }
 
+// A TCP connection must carry an allocation: one without any for
+// opt.tcp_idle_timeout (never allocated, or its allocation expired) is closed,
+// so idle or half-open connections cannot pile up.
+void TurnServerDriver::Impl::sweep_idle() {
+  const Instant now = Clock::now();
+  std::vector<std::shared_ptr<TcpConn>> idle;
+  for (auto& [t, c] : conns)
+    if (!engine->find_allocation(t) && now - c->last_activity > opt.tcp_idle_timeout)
+      idle.push_back(c);
+  for (auto& c : idle) {
+    ++st.tcp_idle_closed;
+    close_conn(c);
+  }
+  idle_timer.expires_after(std::min<Duration>(opt.tcp_idle_timeout / 3, seconds(10)));
+  idle_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (!ec && !self->stopped) self->sweep_idle();
+  });
+}
+
 void TurnServerDriver::Impl::stop() {
   if (stopped) return;
   stopped = true;
   boost::system::error_code ignored;
   timer.cancel();
+  idle_timer.cancel();
   for (auto& l : udp) l->socket.close();
   for (auto& a : acceptors) a->close(ignored);
   for (auto& [t, c] : conns) {
@@ -347,6 +373,7 @@ std::string to_prometheus(const TurnServerStats& s) {
   line("tcp_connections_total", s.tcp_connections);
   line("tcp_rejected_total", s.tcp_rejected);
   line("tcp_bad_stream_total", s.tcp_bad_stream);
+  line("tcp_idle_closed_total", s.tcp_idle_closed);
   return out;
 }
 

@@ -21,8 +21,12 @@ struct TurnServerOptions {
   bool tcp = false;
   turn::ServerConfig engine;
   TurnRelayOptions relays;
+  // All clients share a listener socket, so it gets a deep receive buffer
+  // (the kernel caps it at net.core.rmem_max).
+  int listen_socket_buffer = 4 << 20;
   std::size_t max_tcp_connections = 4096;
   std::size_t tcp_write_limit = 1 << 20;  // queued bytes per connection before drops
+  Duration tcp_idle_timeout = seconds(30);  // without an allocation
 };
 
 struct TurnServerStats {
@@ -36,6 +40,7 @@ struct TurnServerStats {
   std::uint64_t tcp_rejected = 0;
   std::uint64_t tcp_bad_stream = 0;
   std::uint64_t tcp_write_dropped = 0;
+  std::uint64_t tcp_idle_closed = 0;
 };
 
 class TurnServerDriver {
