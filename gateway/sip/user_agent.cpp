@@ -169,7 +169,10 @@ void UserAgent::on_response(Instant now, Message response) {
   if (it != clients_.end()) {
     std::uint64_t handle = it->second.handle;
     auto up = it->second.tx.handle_response(now, response);
-    collect(now);
+    // Keep causal order on the wire: this transaction's ACK before a retry.
+    while (auto t = it->second.tx.poll_transmit()) out_.push_back(std::move(*t));
+    // Before collect(): on reliable transports the transaction may already
+    // be terminated (timer K/D = 0) and reaped with its request record.
     if (up) on_client_response(now, handle, *up);
     collect(now);
     return;

@@ -1,5 +1,7 @@
-// A small SIP endpoint on a real UDP socket, built on the sans-IO UserAgent,
-// for the sipp interop scripts (tests/interop/sip_*.sh). Modes:
+// A small SIP endpoint on real sockets (the Asio driver in gateway/sip/io),
+// built on the sans-IO UserAgent, for the sipp interop scripts
+// (tests/interop/sip_*.sh). --transport udp|tcp picks what it sends on; it
+// listens on both. Modes:
 //   uac      --local IP:PORT --remote IP:PORT [--calls N] [--hold-ms MS]
 //            INVITE -> 1xx/2xx -> ACK -> BYE -> 200, N times in a row.
 //   uas      --local IP:PORT [--calls N]
@@ -9,12 +11,6 @@
 //            [--expires S] [--refreshes N]
 //            registers (digest), waits for N refreshes, unregisters.
 // Every mode takes --timeout S (default 30) and exits 0 only on success.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -22,6 +18,7 @@
 #include <map>
 #include <string>
 
+#include "gateway/sip/io/transport.hpp"
 #include "gateway/sip/user_agent.hpp"
 
 using namespace floe;
@@ -42,57 +39,33 @@ const char* kSdp =
 
 Bytes sdp() { return Bytes(kSdp, kSdp + std::char_traits<char>::length(kSdp)); }
 
+// Runs the UserAgent on the Asio driver (UDP + TCP on one port).
 class Driver {
  public:
-  Driver(UserAgent& ua, const SocketAddress& local) : ua_(ua) {
-    fd_ = ::socket(local.ip().is_v4() ? AF_INET : AF_INET6, SOCK_DGRAM, 0);
-    sockaddr_storage ss{};
-    unsigned len = local.to_sockaddr(&ss);
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
-      std::perror("bind");
-      std::exit(2);
-    }
-  }
-  ~Driver() { ::close(fd_); }
+  Driver(UserAgent& ua, const SocketAddress& local) : transport_(io_, ua, local, true) {}
 
   // Runs until `done()` or the deadline; `on_event` sees every UA event.
   bool run(Duration limit, const std::function<void(Instant, UaEvent&)>& on_event,
            const std::function<bool()>& done) {
+    transport_.on_event = [&](UaEvent& e) { on_event(Clock::now(), e); };
     Instant deadline = Clock::now() + limit;
+    transport_.kick();
     while (true) {
-      Instant now = Clock::now();
-      flush();
-      while (auto e = ua_.poll_event()) on_event(now, *e);
-      flush();
-      if (done()) return true;
-      if (now >= deadline) return false;
-      Instant next = std::min(ua_.next_timeout(), deadline);
-      auto wait = std::chrono::duration_cast<milliseconds>(next - now).count();
-      pollfd p{fd_, POLLIN, 0};
-      int rc = ::poll(&p, 1, static_cast<int>(std::clamp<long long>(wait, 0, 100)));
-      now = Clock::now();
-      if (rc > 0 && (p.revents & POLLIN)) {
-        std::uint8_t buf[65536];
-        sockaddr_storage from{};
-        socklen_t flen = sizeof from;
-        auto n = ::recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &flen);
-        auto src = SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&from));
-        if (n > 0 && src) ua_.handle_input(now, Transport::Udp, *src, ByteView(buf, n));
+      bool finished = done();
+      transport_.kick();  // done() may have used the UserAgent
+      if (finished) {
+        io_.run_for(milliseconds(50));  // let the last writes leave
+        return true;
       }
-      if (ua_.next_timeout() <= now) ua_.handle_timeout(now);
+      if (Clock::now() >= deadline) return false;
+      io_.run_for(milliseconds(20));
     }
   }
+  const io::TransportStats& stats() const { return transport_.stats(); }
 
  private:
-  void flush() {
-    while (auto t = ua_.poll_transmit()) {
-      sockaddr_storage ss{};
-      unsigned len = t->destination.to_sockaddr(&ss);
-      ::sendto(fd_, t->bytes.data(), t->bytes.size(), 0, reinterpret_cast<sockaddr*>(&ss), len);
-    }
-  }
-  UserAgent& ua_;
-  int fd_ = -1;
+  boost::asio::io_context io_;
+  io::SipTransport transport_;
 };
 
 int run_uac(UserAgent& ua, Driver& net, const SocketAddress& remote, Duration limit) {
@@ -239,6 +212,7 @@ int main(int argc, char** argv) {
   cfg.host = local->ip().to_string();
   cfg.port = local->port();
   cfg.user = "floe";
+  if (arg("transport", "udp") == "tcp") cfg.transport = Transport::Tcp;
   UserAgent ua(cfg);
   Driver net(ua, *local);
   Duration limit = seconds(std::atoi(arg("timeout", "30").c_str()));

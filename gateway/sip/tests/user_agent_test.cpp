@@ -359,3 +359,30 @@ TEST(UserAgent, InDialogCseqOutOfOrderGets500AndUnknownDialog481) {
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(sent[0].message.status, 481);
 }
+
+TEST(UserAgent, ReliableTransportFinalResponsesReachTheTu) {
+  Instant t0{};
+  auto cfg = ua_config();
+  cfg.transport = Transport::Tcp;
+  UserAgent ua(cfg);
+  auto h = ua.send_request(t0, ua.new_request("OPTIONS", kBob, kBob, kAlice));
+  auto sent = drain(ua);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].transmit.transport, Transport::Tcp);
+  EXPECT_EQ(sent[0].message.top_via()->transport, "TCP");
+  ua.handle_input(t0, Transport::Tcp, kPeer, reply(sent[0].message, 200).serialize());
+  auto evs = events(ua);
+  ASSERT_EQ(evs.size(), 1u);
+  EXPECT_EQ(evs[0].id, h);
+  EXPECT_EQ(evs[0].status, 200);
+  EXPECT_EQ(ua.next_timeout(), kNever);  // K = 0: nothing lingers
+
+  auto inv = ua.send_request(t0, ua.new_request("INVITE", kBob, kBob, kAlice));
+  sent = drain(ua);
+  ua.handle_input(t0, Transport::Tcp, kPeer, reply(sent[0].message, 486).serialize());
+  evs = events(ua);
+  ASSERT_EQ(evs.size(), 1u);
+  EXPECT_EQ(evs[0].id, inv);
+  EXPECT_EQ(evs[0].status, 486);
+  ASSERT_EQ(drain(ua).size(), 1u);  // the ACK
+}

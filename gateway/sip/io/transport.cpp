@@ -1,0 +1,237 @@
+#include "gateway/sip/io/transport.hpp"
+
+namespace floe::sip::io {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using asio::ip::udp;
+
+namespace {
+
+asio::ip::address to_asio(const IpAddress& ip) {
+  if (ip.is_v4()) return asio::ip::address_v4(ip.v4_host_order());
+  asio::ip::address_v6::bytes_type b;
+  std::copy(ip.data(), ip.data() + 16, b.begin());
+  return asio::ip::address_v6(b);
+}
+
+SocketAddress from_asio(const asio::ip::address& a, std::uint16_t port) {
+  if (a.is_v4()) return SocketAddress(IpAddress::v4(a.to_v4().to_uint()), port);
+  auto b = a.to_v6().to_bytes();
+  return SocketAddress(IpAddress::v6(b.data()), port);
+}
+
+}  // namespace
+
+struct SipTransport::Connection {
+  explicit Connection(asio::io_context& io, const ParseLimits& limits) : socket(io), framer(limits) {}
+  tcp::socket socket;
+  SocketAddress peer;
+  StreamFramer framer;
+  std::array<std::uint8_t, 16384> buf{};
+  std::deque<Bytes> queue;  // bytes waiting for the connection or the previous write
+  bool connected = false;
+  bool writing = false;
+};
+
+SipTransport::SipTransport(asio::io_context& io, UserAgent& ua, const SocketAddress& local,
+                           bool with_tcp)
+    : io_(io), ua_(ua), udp_(io), timer_(io) {
+  udp::endpoint ep(to_asio(local.ip()), local.port());
+  udp_.open(ep.protocol());
+  udp_.bind(ep);
+  if (with_tcp) {
+    // Same port for TCP as UDP, as §18 expects of a UA listening on 5060.
+    tcp::endpoint tep(to_asio(local.ip()), udp_.local_endpoint().port());
+    acceptor_ = std::make_unique<tcp::acceptor>(io);
+    acceptor_->open(tep.protocol());
+    acceptor_->set_option(tcp::acceptor::reuse_address(true));
+    acceptor_->bind(tep);
+    acceptor_->listen();
+    accept_tcp();
+  }
+  receive_udp();
+}
+
+SipTransport::~SipTransport() {
+  *alive_ = false;
+  close();
+}
+
+void SipTransport::close() {
+  boost::system::error_code ec;
+  udp_.close(ec);
+  if (acceptor_) acceptor_->close(ec);
+  for (auto& [addr, c] : connections_) c->socket.close(ec);
+  connections_.clear();
+  timer_.cancel();
+}
+
+SocketAddress SipTransport::local_udp() const {
+  auto ep = udp_.local_endpoint();
+  return from_asio(ep.address(), ep.port());
+}
+
+SocketAddress SipTransport::local_tcp() const {
+  if (!acceptor_) return {};
+  auto ep = acceptor_->local_endpoint();
+  return from_asio(ep.address(), ep.port());
+}
+
+void SipTransport::kick() {
+  while (auto t = ua_.poll_transmit()) {
+    if (t->transport == Transport::Udp) {
+      boost::system::error_code ec;
+      udp_.send_to(asio::buffer(t->bytes), udp::endpoint(to_asio(t->destination.ip()),
+                                                         t->destination.port()), 0, ec);
+      if (ec) ++stats_.send_errors;
+      else ++stats_.udp_out;
+    } else {
+      send_tcp(t->destination, std::move(t->bytes));  // TLS is not wired yet: plain TCP
+    }
+  }
+  while (auto e = ua_.poll_event()) {
+    if (on_event) on_event(*e);
+    // The handler may have called the UserAgent: flush that too.
+    while (auto t = ua_.poll_transmit()) {
+      if (t->transport == Transport::Udp) {
+        boost::system::error_code ec;
+        udp_.send_to(asio::buffer(t->bytes), udp::endpoint(to_asio(t->destination.ip()),
+                                                           t->destination.port()), 0, ec);
+        if (ec) ++stats_.send_errors;
+        else ++stats_.udp_out;
+      } else {
+        send_tcp(t->destination, std::move(t->bytes));
+      }
+    }
+  }
+  arm_timer();
+}
+
+void SipTransport::arm_timer() {
+  Instant next = ua_.next_timeout();
+  if (next == armed_) return;
+  armed_ = next;
+  if (next == kNever) {
+    timer_.cancel();
+    return;
+  }
+  timer_.expires_at(next);
+  timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
+    if (ec || !*alive) return;
+    armed_ = kNever;
+    ua_.handle_timeout(Clock::now());
+    kick();
+  });
+}
+
+void SipTransport::receive_udp() {
+  udp_.async_receive_from(asio::buffer(udp_buf_), udp_from_,
+                          [this, alive = alive_](const boost::system::error_code& ec, std::size_t n) {
+                            if (!*alive || ec == asio::error::operation_aborted) return;
+                            if (!ec) {
+                              ++stats_.udp_in;
+                              ua_.handle_input(Clock::now(), Transport::Udp,
+                                               from_asio(udp_from_.address(), udp_from_.port()),
+                                               ByteView(udp_buf_.data(), n));
+                              kick();
+                            }
+                            receive_udp();
+                          });
+}
+
+void SipTransport::accept_tcp() {
+  auto c = std::make_shared<Connection>(io_, ua_.config().limits);
+  acceptor_->async_accept(c->socket, [this, c, alive = alive_](const boost::system::error_code& ec) {
+    if (!*alive || ec == asio::error::operation_aborted) return;
+    if (!ec) {
+      ++stats_.tcp_accepted;
+      auto ep = c->socket.remote_endpoint();
+      c->peer = from_asio(ep.address(), ep.port());
+      c->connected = true;
+      connections_[c->peer] = c;
+      start_read(c);
+    }
+    accept_tcp();
+  });
+}
+
+void SipTransport::start_read(const std::shared_ptr<Connection>& c) {
+  c->socket.async_read_some(
+      asio::buffer(c->buf), [this, c, alive = alive_](const boost::system::error_code& ec, std::size_t n) {
+        if (!*alive) return;
+        if (ec) {
+          drop(c);
+          return;
+        }
+        c->framer.push(ByteView(c->buf.data(), n));
+        while (auto msg = c->framer.next()) {
+          ++stats_.tcp_in;
+          ua_.handle_input(Clock::now(), Transport::Tcp, c->peer, *msg);
+        }
+        kick();
+        if (c->framer.failed()) {
+          // §18.3: a stream that cannot be framed cannot resynchronise.
+          ++stats_.framing_errors;
+          drop(c);
+          return;
+        }
+        start_read(c);
+      });
+}
+
+void SipTransport::send_tcp(const SocketAddress& to, Bytes bytes) {
+  auto it = connections_.find(to);
+  if (it != connections_.end()) {
+    it->second->queue.push_back(std::move(bytes));
+    if (it->second->connected) write_next(it->second);
+    return;
+  }
+  auto c = std::make_shared<Connection>(io_, ua_.config().limits);
+  c->peer = to;
+  c->queue.push_back(std::move(bytes));
+  connections_[to] = c;
+  c->socket.async_connect(tcp::endpoint(to_asio(to.ip()), to.port()),
+                          [this, c, alive = alive_](const boost::system::error_code& ec) {
+                            if (!*alive) return;
+                            if (ec) {
+                              ++stats_.send_errors;
+                              drop(c);
+                              return;
+                            }
+                            ++stats_.tcp_connected;
+                            c->connected = true;
+                            start_read(c);
+                            write_next(c);
+                          });
+}
+
+void SipTransport::write_next(const std::shared_ptr<Connection>& c) {
+  if (c->writing || c->queue.empty()) return;
+  c->writing = true;
+  asio::async_write(c->socket, asio::buffer(c->queue.front()),
+                    [this, c, alive = alive_](const boost::system::error_code& ec, std::size_t) {
+                      if (!*alive) return;
+                      c->writing = false;
+                      if (ec) {
+                        ++stats_.send_errors;
+                        drop(c);
+                        return;
+                      }
+                      ++stats_.tcp_out;
+                      c->queue.pop_front();
+                      write_next(c);
+                    });
+}
+
+void SipTransport::drop(const std::shared_ptr<Connection>& c) {
+  boost::system::error_code ec;
+  c->socket.close(ec);
+  auto it = connections_.find(c->peer);
+  if (it != connections_.end() && it->second == c) {
+    connections_.erase(it);
+    ++stats_.tcp_closed;
+  }
+}
+
+}  // namespace floe::sip::io

@@ -1,0 +1,72 @@
+#pragma once
+// A thin Asio driver for the sans-IO UserAgent: one UDP socket and one TCP
+// listener on the same address (RFC 3261 §18: SIP on 5060 UDP and TCP),
+// outgoing TCP connections on demand, one StreamFramer per connection, and a
+// timer armed at UserAgent::next_timeout(). Everything runs on the caller's
+// io_context thread; nothing here takes a lock.
+// Boost 1.74 Asio uses std::exchange without including <utility> under C++20.
+#include <utility>
+
+#include <boost/asio.hpp>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+
+#include "gateway/sip/framer.hpp"
+#include "gateway/sip/user_agent.hpp"
+
+namespace floe::sip::io {
+
+struct TransportStats {
+  std::uint64_t udp_in = 0, udp_out = 0;
+  std::uint64_t tcp_in = 0, tcp_out = 0;
+  std::uint64_t tcp_accepted = 0, tcp_connected = 0, tcp_closed = 0;
+  std::uint64_t framing_errors = 0;  // stream closed after a framer error
+  std::uint64_t send_errors = 0;
+};
+
+class SipTransport {
+ public:
+  // Binds UDP (and TCP when `tcp` is set) on `local`; port 0 picks one.
+  SipTransport(boost::asio::io_context& io, UserAgent& ua, const SocketAddress& local,
+               bool tcp = true);
+  ~SipTransport();
+
+  // Call after using the UserAgent's API directly (send_request, respond,
+  // ...): sends what it queued, delivers events, re-arms the timer.
+  void kick();
+  // Every UserAgent event goes here, on the io_context thread.
+  std::function<void(UaEvent&)> on_event;
+
+  SocketAddress local_udp() const;
+  SocketAddress local_tcp() const;
+  const TransportStats& stats() const { return stats_; }
+  void close();
+
+ private:
+  struct Connection;
+  void receive_udp();
+  void accept_tcp();
+  void start_read(const std::shared_ptr<Connection>& c);
+  void send_tcp(const SocketAddress& to, Bytes bytes);
+  void write_next(const std::shared_ptr<Connection>& c);
+  void drop(const std::shared_ptr<Connection>& c);
+  void arm_timer();
+
+  boost::asio::io_context& io_;
+  UserAgent& ua_;
+  boost::asio::ip::udp::socket udp_;
+  std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
+  boost::asio::steady_timer timer_;
+  std::map<SocketAddress, std::shared_ptr<Connection>> connections_;
+  std::array<std::uint8_t, 65536> udp_buf_{};
+  boost::asio::ip::udp::endpoint udp_from_;
+  Instant armed_ = kNever;
+  TransportStats stats_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace floe::sip::io
