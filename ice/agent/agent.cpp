@@ -138,6 +138,10 @@ RemoteCandidateResult IceAgent::add_remote_candidate(const Candidate& in) {
     }
     return R::Duplicate;
   }
+  if (remote_candidates_.size() >= cfg_.max_remote_candidates) {
+    ++counters_.remote_candidates_over_limit;
+    return R::OverLimit;
+  }
   Candidate c = in;
   c.base = c.address;
   remote_candidates_.push_back(c);

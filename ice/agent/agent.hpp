@@ -42,9 +42,13 @@ struct IceCredentials {
 
 struct IceConfig {
   Duration ta = milliseconds(50);  // §14.2 pacing of new checks
-  // Connectivity check retransmissions (§14.3 uses the RFC 8489 rules).
+  // Connectivity check retransmissions (RFC 8489 rules); the RTO grows with
+  // the number of active pairs as §14.3 asks, never below this one.
   stun::TransactionConfig check_transaction{.rto = milliseconds(500), .rc = 7, .rm = 16};
   std::size_t max_pairs = 100;  // §6.1.2.5
+  // Signalled plus peer-reflexive remote candidates kept; bounds what an
+  // authenticated but misbehaving peer can make us hold.
+  std::size_t max_remote_candidates = 100;
   // Controlling: nominate the best valid pair at once when nothing of higher
   // priority is still being checked, else after this long (§8.1.1).
   Duration nomination_delay = milliseconds(250);
@@ -78,6 +82,7 @@ struct IceCounters {
   std::uint64_t data_after_failure = 0;
   std::uint64_t pairs_redundant = 0;
   std::uint64_t pairs_over_limit = 0;
+  std::uint64_t remote_candidates_over_limit = 0;
   std::uint64_t remote_prflx_learned = 0;
   std::uint64_t local_prflx_learned = 0;
   std::uint64_t checks_sent = 0;
@@ -102,7 +107,7 @@ enum class InputResult : std::uint8_t {
 };
 
 enum class RemoteCandidateResult : std::uint8_t {
-  Added, Duplicate, IgnoredMdns, IgnoredLinkLocal, Unsupported, Malformed, AfterEnd
+  Added, Duplicate, IgnoredMdns, IgnoredLinkLocal, Unsupported, Malformed, AfterEnd, OverLimit
 };
 
 struct Route {

@@ -60,7 +60,14 @@ void IceAgent::send_check(Instant now, CandidatePair& pair) {
     b.add_integrity(stun::short_term_key(remote_->pwd));
     b.add_fingerprint();
   }
-  Txn t{Txn::Kind::Check, stun::ClientTransaction(now, std::move(req), cfg_.check_transaction)};
+  // §14.3: RTO = MAX(500 ms, N * Ta * (Num-Waiting + Num-In-Progress)),
+  // N = 1 component, so every pair gets its first check before retransmits.
+  auto txn_cfg = cfg_.check_transaction;
+  std::size_t active = 0;
+  for (const auto& p : checks_.pairs())
+    if (p.state == PairState::Waiting || p.state == PairState::InProgress) ++active;
+  txn_cfg.rto = std::max(txn_cfg.rto, cfg_.ta * static_cast<Duration::rep>(active));
+  Txn t{Txn::Kind::Check, stun::ClientTransaction(now, std::move(req), txn_cfg)};
   t.pair_id = pair.id;
   t.serial = next_serial_++;
   t.local = pair.local.base;
@@ -223,6 +230,10 @@ void IceAgent::handle_request(Instant now, const Datagram& d, const stun::Messag
   auto known = std::find_if(remote_candidates_.begin(), remote_candidates_.end(),
                             [&](const Candidate& c) { return c.address == d.remote; });
   if (known == remote_candidates_.end()) {
+    if (remote_candidates_.size() >= cfg_.max_remote_candidates) {
+      ++counters_.remote_candidates_over_limit;
+      return;
+    }
     // §7.3.1.3: learn a peer-reflexive remote candidate. Its foundation only
     // has to be unique among the remote ones.
     Candidate c;
@@ -338,7 +349,9 @@ void IceAgent::on_check_success(Instant now, Txn& t, const stun::Message& m) {
                                    return c.address == *mapped && c.base == base;
                                  });
   std::uint32_t valid_id = pair_id;
-  if (known) {
+  // Past the cap, a new mapped address validates the checked pair itself:
+  // same route, and the peer cannot make the candidate list grow.
+  if (known || local_candidates_.size() >= cfg_.max_remote_candidates) {
     pair->valid = true;
   } else {
     Candidate prflx;
