@@ -446,6 +446,14 @@ TEST_F(TurnServerTest, Ipv6UnsupportedIs440AndDualAllocation) {
   EXPECT_TRUE(relayed[0].ip().is_v4());
   EXPECT_TRUE(relayed[1].ip().is_v6());
 
+  // The draft attribute number coturn's uclient -Z sends.
+  Bytes draft = allocate(c, tuple("203.0.113.5:9"), t0(), [](auto& b) {
+    b.add_u32(kAdditionalAddressFamilyDraft, 0x02u << 24);
+  });
+  ASSERT_EQ(code_of(draft), 0);
+  EXPECT_EQ(xor_addresses(*stun::Message::parse(draft), stun::attr::XorRelayedAddress, &bad).size(),
+            2u);
+
   relays.v6 = false;
   Bytes v6 = allocate(c, tuple("203.0.113.5:2"), t0(), [](auto& b) {
     b.add_u32(stun::attr::RequestedAddressFamily, 0x02u << 24);

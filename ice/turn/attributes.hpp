@@ -13,6 +13,9 @@ namespace floe::turn {
 inline constexpr std::uint8_t kProtocolUdp = 17;  // §14.7 REQUESTED-TRANSPORT
 inline constexpr std::uint8_t kFamilyV4 = 0x01;
 inline constexpr std::uint8_t kFamilyV6 = 0x02;
+// ADDITIONAL-ADDRESS-FAMILY as the pre-RFC drafts numbered it; coturn 4.6
+// still sends this type (RFC 8656 §18 assigns 0x8000).
+inline constexpr std::uint16_t kAdditionalAddressFamilyDraft = 0x8032;
 
 // Every XOR-encoded address attribute of `type`, in message order. Sets
 // *malformed (and returns nothing) if any of them is malformed.

@@ -54,6 +54,7 @@ void TurnServer::on_allocate(Instant now, const FiveTuple& t, const stun::Messag
   const stun::Attribute* token = m.find(stun::attr::ReservationToken);
   const stun::Attribute* raf = m.find(stun::attr::RequestedAddressFamily);
   const stun::Attribute* aaf = m.find(stun::attr::AdditionalAddressFamily);
+  if (!aaf) aaf = m.find(kAdditionalAddressFamilyDraft);
   // §7.2: combinations that cannot be honoured together.
   if ((token && even) || (raf && aaf) || (token && (raf || aaf)))
     return send_error(t, m, 400, &auth);

@@ -3,7 +3,8 @@
 # coturn's turnutils_peer as the UDP echo peer. Covers UDP and TCP client
 # transports, ChannelData (uclient's default) and Send/Data indications (-s),
 # static and REST (-W) credentials, and checks ~0 loss from uclient's own
-# report. Negative checks: a wrong password and a loopback peer without
+# report. IPv6: an IPv6 relay for an IPv4 client (-x), an IPv6 client, and a
+# dual-stack allocation (-Z, ADDITIONAL-ADDRESS-FAMILY). Negative checks: a wrong password and a loopback peer without
 # --allow-loopback-peers must fail, and the refusal must be counted.
 set -euo pipefail
 
@@ -44,7 +45,7 @@ SECRET="rest-$RANDOM-secret"
 N=200
 
 start_floe() {  # extra flags...
-  "$FLOE_BIN" turn-server --listen "127.0.0.1:$TURN_PORT" --tcp --realm floe \
+  "$FLOE_BIN" turn-server --listen "127.0.0.1:$TURN_PORT" --listen "[::1]:$TURN_PORT" --tcp --realm floe \
     --user alice:secret --auth-secret "$SECRET" --relay-ports "$RELAY_LO-$RELAY_HI" \
     --metrics "$@" >"$WORK/floe.log" 2>&1 &
   FLOE_PID=$!
@@ -61,14 +62,17 @@ stop_floe() {
 
 turnutils_peer -L 127.0.0.1 -p "$PEER_PORT" >"$WORK/peer.log" 2>&1 &
 PIDS+=($!)
+turnutils_peer -L ::1 -p "$PEER_PORT" >"$WORK/peer6.log" 2>&1 &
+PIDS+=($!)
 
 FAILS=0
 # run_case NAME uclient-flags...: asserts all N messages came back.
+# PEER_IP / SERVER_IP select the echo peer and the server address.
 run_case() {
   local name=$1; shift
   local out="$WORK/uclient-$name.log"
-  if ! timeout 60 turnutils_uclient "$@" -e 127.0.0.1 -r "$PEER_PORT" -p "$TURN_PORT" \
-      -n "$N" -l 160 -c -z 5 127.0.0.1 >"$out" 2>&1; then
+  if ! timeout 60 turnutils_uclient "$@" -e "${PEER_IP:-127.0.0.1}" -r "$PEER_PORT" -p "$TURN_PORT" \
+      -n "$N" -l 160 -z 5 "${SERVER_IP:-127.0.0.1}" >"$out" 2>&1; then
     echo "FAIL [$name]: uclient exited non-zero"; tail -5 "$out"; FAILS=$((FAILS + 1)); return
   fi
   local sent recv lost
@@ -84,13 +88,17 @@ run_case() {
 
 # 1. Happy paths. uclient picks channel numbers in RFC 5766's 0x4000-0x7FFF.
 start_floe --allow-loopback-peers --rfc5766-channels
-run_case udp-channel        -u alice -w secret
-run_case udp-send-indication -s -u alice -w secret
-run_case tcp-channel        -t -u alice -w secret
-run_case tcp-send-indication -t -s -u alice -w secret
-run_case udp-rest-channel   -W "$SECRET" -u carol
-run_case tcp-rest-send      -t -s -W "$SECRET" -u carol
-run_case udp-padded-channel -D -u alice -w secret
+run_case udp-channel        -c -u alice -w secret
+run_case udp-send-indication -c -s -u alice -w secret
+run_case tcp-channel        -c -t -u alice -w secret
+run_case tcp-send-indication -c -t -s -u alice -w secret
+run_case udp-rest-channel   -c -W "$SECRET" -u carol
+run_case tcp-rest-send      -c -t -s -W "$SECRET" -u carol
+run_case udp-padded-channel -c -D -u alice -w secret
+PEER_IP=::1 run_case ipv6-relay-from-ipv4-client -c -x -u alice -w secret
+PEER_IP=::1 SERVER_IP=::1 run_case ipv6-client-udp -c -u alice -w secret
+PEER_IP=::1 SERVER_IP=::1 run_case ipv6-client-tcp -c -t -u alice -w secret
+PEER_IP=::1 run_case dual-allocation-ipv6-peer -Z -u alice -w secret
 
 # 2. Wrong credentials must not allocate.
 if timeout 30 turnutils_uclient -u alice -w wrong -e 127.0.0.1 -r "$PEER_PORT" -p "$TURN_PORT" \
