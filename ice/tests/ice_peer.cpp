@@ -1,19 +1,24 @@
 // ice_peer: Floe's ICE agent on a real UDP socket, driven by line commands,
 // so that interop scripts can pit it against third-party agents.
 //
-//   ice_peer --role controlling|controlled [--bind 127.0.0.1:0]
+//   ice_peer --role controlling|controlled [--bind 127.0.0.1:0] [--agents N]
 //
 // Prints:  ufrag U / pwd P / candidate <sdp> / end-of-candidates /
 //          state <s> / selected <local> <remote> / data <text> / counters ...
 // Reads:   remote-credentials U P / candidate <sdp> / end-of-candidates /
 //          send <text> / counters / quit
+// With --agents N > 1, N agents share ONE UDP socket (UdpMux, the gateway's
+// single-port mode); every line then starts with "@<index> " both ways.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "ice/io/agent_driver.hpp"
 #include "ice/io/udp_mux.hpp"
@@ -28,12 +33,29 @@ void say(const std::string& line) {
   std::cout.flush();
 }
 
+struct Agent {
+  Agent(asio::io_context& io, int idx, bool prefixed) : driver(io), index(idx), prefix(prefixed) {}
+  void say(const std::string& line) const {
+    ::say(prefix ? "@" + std::to_string(index) + " " + line : line);
+  }
+  io::IceAgentDriver driver;
+  int index;
+  bool prefix;
+};
+
 class Peer {
  public:
-  Peer(asio::io_context& io, ice::IceRole role) : io_(io), mux_(io), driver_(io), in_(io, ::dup(0)) {
-    driver_.agent().set_role(role);
-    driver_.on_event([this](const ice::IceOutput& o) { on_event(o); });
-    driver_.on_data([](ByteView d, const SocketAddress&) { say("data " + std::string(as_chars(d))); });
+  Peer(asio::io_context& io, ice::IceRole role, int agents)
+      : io_(io), mux_(io, static_cast<std::size_t>(agents)), in_(io, ::dup(0)) {
+    for (int i = 0; i < agents; ++i) {
+      agents_.push_back(std::make_unique<Agent>(io, i, agents > 1));
+      Agent* a = agents_.back().get();
+      a->driver.agent().set_role(role);
+      a->driver.on_event([a](const ice::IceOutput& o) { on_event(*a, o); });
+      a->driver.on_data([a](ByteView d, const SocketAddress&) {
+        a->say("data " + std::string(as_chars(d)));
+      });
+    }
   }
 
   bool start(const SocketAddress& bind) {
@@ -41,25 +63,27 @@ class Peer {
       std::cerr << "ice_peer: cannot bind " << bind.to_string() << ": " << ec.message() << '\n';
       return false;
     }
-    const auto& creds = driver_.agent().local_credentials();
-    say("ufrag " + creds.ufrag);
-    say("pwd " + creds.pwd);
-    driver_.add_socket(mux_);
-    driver_.end_of_local_addresses();
+    for (auto& a : agents_) {
+      const auto& creds = a->driver.agent().local_credentials();
+      a->say("ufrag " + creds.ufrag);
+      a->say("pwd " + creds.pwd);
+      a->driver.add_socket(mux_);
+      a->driver.end_of_local_addresses();
+    }
     read_line();
     return true;
   }
 
  private:
-  void on_event(const ice::IceOutput& o) {
+  static void on_event(const Agent& a, const ice::IceOutput& o) {
     if (auto* c = std::get_if<ice::LocalCandidate>(&o)) {
-      say(ice::format_candidate(c->candidate));
+      a.say(ice::format_candidate(c->candidate));
     } else if (std::get_if<ice::GatheringComplete>(&o)) {
-      say("end-of-candidates");
+      a.say("end-of-candidates");
     } else if (auto* s = std::get_if<ice::StateChanged>(&o)) {
-      say(std::string("state ") + ice::to_string(s->state));
+      a.say(std::string("state ") + ice::to_string(s->state));
     } else if (auto* p = std::get_if<ice::SelectedPairChanged>(&o)) {
-      say("selected " + p->local.base.to_string() + " " + p->remote.address.to_string() + " " +
+      a.say("selected " + p->local.base.to_string() + " " + p->remote.address.to_string() + " " +
           ice::to_string(p->remote.type));
     }
   }
@@ -81,8 +105,20 @@ class Peer {
     });
   }
 
-  bool command(const std::string& line) {
-    auto& agent = driver_.agent();
+  bool command(std::string line) {
+    Agent* target = agents_.front().get();
+    if (line.starts_with("@")) {
+      auto sp = line.find(' ');
+      int idx = std::atoi(line.c_str() + 1);
+      if (sp == std::string::npos || idx < 0 || idx >= static_cast<int>(agents_.size())) {
+        std::cerr << "ice_peer: bad agent prefix\n";
+        return true;
+      }
+      target = agents_[static_cast<std::size_t>(idx)].get();
+      line = line.substr(sp + 1);
+    }
+    auto& driver = target->driver;
+    auto& agent = driver.agent();
     auto space = line.find(' ');
     const std::string verb = line.substr(0, space);
     const std::string rest = space == std::string::npos ? "" : line.substr(space + 1);
@@ -99,24 +135,26 @@ class Peer {
     } else if (verb == "end-of-candidates") {
       agent.end_of_remote_candidates();
     } else if (verb == "send") {
-      if (!driver_.send(as_bytes(rest))) say("send-failed");
+      if (!driver.send(as_bytes(rest))) target->say("send-failed");
     } else if (verb == "counters") {
       const auto& c = agent.counters();
-      say("counters checks_sent=" + std::to_string(c.checks_sent) +
+      target->say("counters checks_sent=" + std::to_string(c.checks_sent) +
           " role_conflicts=" + std::to_string(c.role_conflicts) +
           " bad_integrity=" + std::to_string(c.bad_integrity) +
           " remote_prflx=" + std::to_string(c.remote_prflx_learned) +
-          " consent_responses=" + std::to_string(c.consent_responses));
+          " consent_responses=" + std::to_string(c.consent_responses) +
+          " demux_by_ufrag=" + std::to_string(mux_.demux().counters().routed_by_ufrag) +
+          " demux_by_tuple=" + std::to_string(mux_.demux().counters().routed_by_tuple));
     } else if (!verb.empty()) {
       std::cerr << "ice_peer: unknown command " << verb << '\n';
     }
-    driver_.pump();
+    driver.pump();
     return true;
   }
 
   asio::io_context& io_;
-  io::UdpMux mux_;
-  io::IceAgentDriver driver_;
+  io::UdpMux mux_;  // declared before the agents: it must outlive them
+  std::vector<std::unique_ptr<Agent>> agents_;
   asio::posix::stream_descriptor in_;
   asio::streambuf buf_;
 };
@@ -126,6 +164,7 @@ class Peer {
 int main(int argc, char** argv) {
   ice::IceRole role = ice::IceRole::Controlling;
   SocketAddress bind = *SocketAddress::parse("127.0.0.1:0");
+  int agents = 1;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--role" && i + 1 < argc) {
@@ -138,13 +177,19 @@ int main(int argc, char** argv) {
         return 2;
       }
       bind = *b;
+    } else if (a == "--agents" && i + 1 < argc) {
+      agents = std::atoi(argv[++i]);
+      if (agents < 1 || agents > 1000) {
+        std::cerr << "ice_peer: bad --agents\n";
+        return 2;
+      }
     } else {
-      std::cerr << "usage: ice_peer [--role controlling|controlled] [--bind IP:PORT]\n";
+      std::cerr << "usage: ice_peer [--role controlling|controlled] [--bind IP:PORT] [--agents N]\n";
       return 2;
     }
   }
   asio::io_context io;
-  Peer peer(io, role);
+  Peer peer(io, role, agents);
   if (!peer.start(bind)) return 1;
   io.run();
   return 0;

@@ -2,6 +2,7 @@
 # Floe's ICE agent against python3-aioice (a third-party RFC 8445 agent) on
 # 127.0.0.1: Floe controlling, then Floe controlled. Each run checks that a
 # pair is selected on both sides and that datagrams flow both ways intact.
+# Then several aioice agents talk to Floe agents that share one UDP port.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 peer="${FLOE_BUILD:?FLOE_BUILD must point at the build dir}/ice/ice_peer"
@@ -15,4 +16,6 @@ for role in controlling controlled; do
   echo "=== Floe $role vs aioice"
   timeout 60 /usr/bin/python3 "$here/aioice_interop.py" "$peer" "$role"
 done
-echo "PASS: aioice interop, both roles"
+echo "=== 4 aioice agents vs 4 Floe agents sharing one UDP port"
+timeout 60 /usr/bin/python3 "$here/aioice_shared_port.py" "$peer" 4
+echo "PASS: aioice interop, both roles and single-port demultiplexing"
