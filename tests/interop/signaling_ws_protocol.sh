@@ -38,3 +38,12 @@ echo "servers: open on $OPEN_PORT, token-protected on $AUTH_PORT"
 
 cd "$NODE_DIR"
 OPEN_PORT="$OPEN_PORT" AUTH_PORT="$AUTH_PORT" AUTH_SECRET="$SECRET" node ws_protocol_test.mjs
+
+# Both servers must shut down cleanly on SIGTERM, with no sanitizer report
+# (the test build uses ASan/UBSan; leaks are checked at exit).
+for p in "${PIDS[@]}"; do kill -TERM "$p"; wait "$p" || { echo "FAIL: server $p exited badly"; cat "$TMP"/*.err; exit 1; }; done
+PIDS=()
+if grep -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$TMP"/*.err; then
+  echo "FAIL: sanitizer report from a server"; exit 1
+fi
+echo "servers shut down cleanly"
