@@ -20,6 +20,8 @@ constexpr const char* kUsage =
     "  --listen ADDR:PORT        listen address (repeatable; default 0.0.0.0:3478)\n"
     "  --tcp                     also accept clients over TCP\n"
     "  --no-udp                  do not listen on UDP\n"
+    "  --tls-listen ADDR:PORT    accept clients over TLS (repeatable; needs --cert, --key)\n"
+    "  --cert FILE --key FILE    PEM certificate chain and private key for TLS\n"
     "  --realm REALM             long-term credential realm (default: floe)\n"
     "  --user NAME:PASSWORD      a static user (repeatable)\n"
     "  --auth-secret SECRET      accept REST API credentials (coturn use-auth-secret):\n"
@@ -89,6 +91,13 @@ int turn_server(std::span<const std::string_view> args) {
       o.listen.push_back(*addr);
     } else if (a == "--tcp") {
       o.tcp = true;
+    } else if (a == "--tls-listen") {
+      auto addr = value() ? SocketAddress::parse(*v, 5349) : std::nullopt;
+      if (!addr) return fail("--tls-listen needs ADDR:PORT, e.g. 127.0.0.1:5349");
+      o.tls_listen.push_back(*addr);
+    } else if (a == "--cert" || a == "--key") {
+      if (!value() || v->empty()) return fail(std::string(a) + " needs a file");
+      (a == "--cert" ? o.tls_certificate : o.tls_private_key) = std::string(*v);
     } else if (a == "--no-udp") {
       o.udp = false;
     } else if (a == "--realm") {
@@ -141,7 +150,15 @@ int turn_server(std::span<const std::string_view> args) {
     }
   }
   if (o.listen.empty()) o.listen.push_back(*SocketAddress::parse("0.0.0.0:3478"));
-  if (!o.udp && !o.tcp) return fail("--no-udp needs --tcp");
+  if (!o.udp && !o.tcp && o.tls_listen.empty()) return fail("--no-udp needs --tcp or --tls-listen");
+  if (!o.tls_listen.empty() && (o.tls_certificate.empty() || o.tls_private_key.empty()))
+    return fail("--tls-listen needs --cert and --key");
+  // TLS listen addresses also name a relay address when no other does.
+  for (const auto& l : o.tls_listen) {
+    if (l.ip().is_unspecified()) continue;
+    auto& slot = l.ip().is_v4() ? o.relays.ipv4 : o.relays.ipv6;
+    if (!slot) slot = l.ip();
+  }
   // Relays advertise a concrete address; take it from a specific listen address.
   for (const auto& l : o.listen) {
     if (l.ip().is_unspecified()) continue;

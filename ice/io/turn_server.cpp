@@ -12,6 +12,11 @@
 #include "ice/io/udp_socket.hpp"
 #include "ice/turn/channel_data.hpp"
 
+// TLS needs libssl; the build defines FLOE_TURN_TLS when it links OpenSSL::SSL.
+#if FLOE_TURN_TLS
+#include <boost/asio/ssl.hpp>
+#endif
+
 namespace floe::io {
 namespace {
 
@@ -36,6 +41,9 @@ struct TurnServerDriver::Impl : std::enable_shared_from_this<Impl> {
   struct TcpConn {
     explicit TcpConn(tcp::socket s) : socket(std::move(s)) {}
     tcp::socket socket;
+#if FLOE_TURN_TLS
+    std::unique_ptr<boost::asio::ssl::stream<tcp::socket&>> tls;
+#endif
     turn::FiveTuple tuple;
     turn::StreamFramer framer;
     std::array<std::uint8_t, 8192> rbuf{};
@@ -56,6 +64,10 @@ struct TurnServerDriver::Impl : std::enable_shared_from_this<Impl> {
   std::vector<std::unique_ptr<UdpListener>> udp;
   std::unordered_map<SocketAddress, UdpSocket*> udp_by_local;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::vector<bool> acceptor_tls;
+#if FLOE_TURN_TLS
+  std::unique_ptr<boost::asio::ssl::context> tls_ctx;
+#endif
   std::unordered_map<turn::FiveTuple, std::shared_ptr<TcpConn>, turn::FiveTupleHash> conns;
   RecvBatch batch{32, 2048};
   boost::asio::steady_timer timer;
@@ -69,7 +81,14 @@ struct TurnServerDriver::Impl : std::enable_shared_from_this<Impl> {
   void arm_timer();
   void arm_udp(UdpListener* l);
   void on_udp(UdpListener* l);
-  void accept(tcp::acceptor* a);
+  std::optional<std::string> listen_tcp(const SocketAddress& addr, bool tls,
+                                        std::vector<std::string>* opened);
+  void accept(tcp::acceptor* a, bool tls);
+  void handshake(const std::shared_ptr<TcpConn>& c);
+  template <typename Handler>
+  void read_some(const std::shared_ptr<TcpConn>& c, Handler&& h);
+  template <typename Handler>
+  void write_front(const std::shared_ptr<TcpConn>& c, Handler&& h);
   void read(const std::shared_ptr<TcpConn>& c);
   void write(const std::shared_ptr<TcpConn>& c, ByteView data);
   void do_write(const std::shared_ptr<TcpConn>& c);
@@ -100,24 +119,83 @@ std::optional<std::string> TurnServerDriver::Impl::open(std::vector<std::string>
       if (opened) opened->push_back("udp " + l->local.to_string());
       udp.push_back(std::move(l));
     }
-    if (opt.tcp) {
-      auto a = std::make_unique<tcp::acceptor>(io);
-      boost::system::error_code ec;
-      const auto ep = to_endpoint(addr);
-      a->open(ep.protocol(), ec);
-      if (!ec) a->set_option(tcp::acceptor::reuse_address(true), ec);
-      if (!ec && addr.ip().is_v6()) a->set_option(boost::asio::ip::v6_only(true), ec);
-      if (!ec) a->bind(ep, ec);
-      if (!ec) a->listen(128, ec);
-      if (ec) return "tcp " + addr.to_string() + ": " + ec.message();
-      if (opened) opened->push_back("tcp " + addr.to_string());
-      acceptors.push_back(std::move(a));
-    }
+    if (opt.tcp)
+      if (auto err = listen_tcp(addr, false, opened)) return err;
+  }
+  if (!opt.tls_listen.empty()) {
+#if FLOE_TURN_TLS
+    namespace ssl = boost::asio::ssl;
+    tls_ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+    tls_ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                         ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                         ssl::context::no_tlsv1_1);
+    boost::system::error_code ec;
+    tls_ctx->use_certificate_chain_file(opt.tls_certificate, ec);
+    if (!ec) tls_ctx->use_private_key_file(opt.tls_private_key, ssl::context::pem, ec);
+    if (ec) return "tls certificate/key: " + ec.message();
+    for (const auto& addr : opt.tls_listen)
+      if (auto err = listen_tcp(addr, true, opened)) return err;
+#else
+    return "this build has no TLS support (built without FLOE_TURN_TLS)";
+#endif
   }
   for (auto& l : udp) arm_udp(l.get());
-  for (auto& a : acceptors) accept(a.get());
+  for (std::size_t i = 0; i < acceptors.size(); ++i) accept(acceptors[i].get(), acceptor_tls[i]);
   if (!acceptors.empty()) sweep_idle();
   return std::nullopt;
+}
+
+std::optional<std::string> TurnServerDriver::Impl::listen_tcp(const SocketAddress& addr, bool tls,
+                                                          std::vector<std::string>* opened) {
+  auto a = std::make_unique<tcp::acceptor>(io);
+  boost::system::error_code ec;
+  const auto ep = to_endpoint(addr);
+  a->open(ep.protocol(), ec);
+  if (!ec) a->set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec && addr.ip().is_v6()) a->set_option(boost::asio::ip::v6_only(true), ec);
+  if (!ec) a->bind(ep, ec);
+  if (!ec) a->listen(128, ec);
+  const char* kind = tls ? "tls " : "tcp ";
+  if (ec) return kind + addr.to_string() + ": " + ec.message();
+  if (opened) opened->push_back(kind + addr.to_string());
+  acceptors.push_back(std::move(a));
+  acceptor_tls.push_back(tls);
+  return std::nullopt;
+}
+
+template <typename Handler>
+void TurnServerDriver::Impl::read_some(const std::shared_ptr<TcpConn>& c, Handler&& h) {
+#if FLOE_TURN_TLS
+  if (c->tls) return c->tls->async_read_some(boost::asio::buffer(c->rbuf), std::forward<Handler>(h));
+#endif
+  c->socket.async_read_some(boost::asio::buffer(c->rbuf), std::forward<Handler>(h));
+}
+
+template <typename Handler>
+void TurnServerDriver::Impl::write_front(const std::shared_ptr<TcpConn>& c, Handler&& h) {
+#if FLOE_TURN_TLS
+  if (c->tls)
+    return boost::asio::async_write(*c->tls, boost::asio::buffer(c->wq.front()),
+                                    std::forward<Handler>(h));
+#endif
+  boost::asio::async_write(c->socket, boost::asio::buffer(c->wq.front()), std::forward<Handler>(h));
+}
+
+void TurnServerDriver::Impl::handshake(const std::shared_ptr<TcpConn>& c) {
+#if FLOE_TURN_TLS
+  c->tls = std::make_unique<boost::asio::ssl::stream<tcp::socket&>>(c->socket, *tls_ctx);
+  c->tls->async_handshake(boost::asio::ssl::stream_base::server,
+                          [self = shared_from_this(), c](const boost::system::error_code& ec) {
+                            if (self->stopped || c->closed) return;
+                            if (ec) {
+                              ++self->st.tls_handshake_failed;
+                              return self->close_conn(c);
+                            }
+                            self->read(c);
+                          });
+#else
+  close_conn(c);
+#endif
 }
 
 void TurnServerDriver::Impl::flush() {
@@ -178,9 +256,9 @@ void TurnServerDriver::Impl::on_udp(UdpListener* l) {
   arm_udp(l);
 }
 
-void TurnServerDriver::Impl::accept(tcp::acceptor* a) {
-  a->async_accept([self = shared_from_this(), a](const boost::system::error_code& ec,
-                                                 tcp::socket s) {
+void TurnServerDriver::Impl::accept(tcp::acceptor* a, bool tls) {
+  a->async_accept([self = shared_from_this(), a, tls](const boost::system::error_code& ec,
+                                                      tcp::socket s) {
     if (self->stopped) return;
     if (!ec) {
       boost::system::error_code e1, e2;
@@ -192,21 +270,24 @@ void TurnServerDriver::Impl::accept(tcp::acceptor* a) {
       } else {
         s.set_option(tcp::no_delay(true), e1);
         auto c = std::make_shared<TcpConn>(std::move(s));
-        c->tuple = turn::FiveTuple{*remote, *local, turn::Transport::Tcp};
+        c->tuple = turn::FiveTuple{*remote, *local,
+                                   tls ? turn::Transport::Tls : turn::Transport::Tcp};
         c->last_activity = Clock::now();
         self->conns[c->tuple] = c;
         ++self->st.tcp_connections;
-        self->read(c);
+        if (tls)
+          self->handshake(c);
+        else
+          self->read(c);
       }
     }
-    self->accept(a);
+    self->accept(a, tls);
   });
 }
 
 void TurnServerDriver::Impl::read(const std::shared_ptr<TcpConn>& c) {
-  c->socket.async_read_some(
-      boost::asio::buffer(c->rbuf),
-      [self = shared_from_this(), c](const boost::system::error_code& ec, std::size_t n) {
+  read_some(
+      c, [self = shared_from_this(), c](const boost::system::error_code& ec, std::size_t n) {
         if (self->stopped || c->closed) return;
         if (ec || !c->framer.append(ByteView(c->rbuf.data(), n))) return self->close_conn(c);
         const Instant now = Clock::now();
@@ -241,9 +322,8 @@ void TurnServerDriver::Impl::write(const std::shared_ptr<TcpConn>& c, ByteView d
 
 void TurnServerDriver::Impl::do_write(const std::shared_ptr<TcpConn>& c) {
   c->writing = true;
-  boost::asio::async_write(
-      c->socket, boost::asio::buffer(c->wq.front()),
-      [self = shared_from_this(), c](const boost::system::error_code& ec, std::size_t) {
+  write_front(
+      c, [self = shared_from_this(), c](const boost::system::error_code& ec, std::size_t) {
         c->writing = false;
         if (c->closed || self->stopped) return;
         if (ec) return self->close_conn(c);
@@ -374,6 +454,7 @@ std::string to_prometheus(const TurnServerStats& s) {
   line("tcp_rejected_total", s.tcp_rejected);
   line("tcp_bad_stream_total", s.tcp_bad_stream);
   line("tcp_idle_closed_total", s.tcp_idle_closed);
+  line("tls_handshake_failed_total", s.tls_handshake_failed);
   return out;
 }
 

@@ -2,7 +2,8 @@
 // The Asio driver of the TURN server (RFC 8656): UDP and TCP listeners for
 // clients, one UDP relay socket per allocation (TurnRelays), and a timer,
 // all feeding one turn::TurnServer engine on the caller's io_context.
-// TCP connections carry STUN and padded ChannelData in one stream (§12.5).
+// TCP and TLS connections carry STUN and padded ChannelData in one stream
+// (§12.5).
 #include <boost/asio/io_context.hpp>
 #include <memory>
 #include <optional>
@@ -19,6 +20,11 @@ struct TurnServerOptions {
   std::vector<SocketAddress> listen;
   bool udp = true;
   bool tcp = false;
+  // TLS over TCP (RFC 8656 §3.1, usually port 5349); needs a build with
+  // FLOE_TURN_TLS (libssl linked).
+  std::vector<SocketAddress> tls_listen;
+  std::string tls_certificate;  // PEM chain file
+  std::string tls_private_key;  // PEM key file
   turn::ServerConfig engine;
   TurnRelayOptions relays;
   // All clients share a listener socket, so it gets a deep receive buffer
@@ -41,6 +47,7 @@ struct TurnServerStats {
   std::uint64_t tcp_bad_stream = 0;
   std::uint64_t tcp_write_dropped = 0;
   std::uint64_t tcp_idle_closed = 0;
+  std::uint64_t tls_handshake_failed = 0;
 };
 
 class TurnServerDriver {
