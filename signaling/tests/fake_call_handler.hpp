@@ -6,7 +6,13 @@
 //   target "nobody" -> error not-found
 //   target "busy"   -> ringing, then ended(busy)
 //   target "ring"   -> ringing, stays ringing
+//   target "callback" -> ended(callback), then an incoming call to the user
+//                      this session registered, with an offer from
+//                      sdp::create_offer; the browser's accept is checked
+//                      with sdp::apply_answer (answered, or ended(failed))
 //   anything else   -> answer + a host candidate + end-of-candidates + answered
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +28,12 @@ class FakeCallHandler : public CallHandler {
   std::vector<std::string> log;  // "call echo", "candidate ...", "hangup hangup", ...
   std::vector<std::shared_ptr<CallSink>> sinks;
   std::string last_answer;
+  // Set by the server main: Server::ring.
+  std::function<void(std::string, std::string, std::string,
+                     std::function<void(std::shared_ptr<CallSink>)>)>
+      ring;
+  std::map<std::string, std::string> users;  // session id -> registered user
+  std::map<std::string, std::pair<sdp::SessionDescription, std::shared_ptr<CallSink>>> incoming;
 
   static sdp::LocalDescriptionOptions local_options() {
     sdp::LocalDescriptionOptions o;
@@ -34,7 +46,7 @@ class FakeCallHandler : public CallHandler {
     return o;
   }
 
-  void call(const CallContext&, const std::string& target, const sdp::SessionDescription& offer,
+  void call(const CallContext& ctx, const std::string& target, const sdp::SessionDescription& offer,
             std::shared_ptr<CallSink> sink) override {
     log.push_back("call " + target);
     sinks.push_back(sink);
@@ -44,6 +56,7 @@ class FakeCallHandler : public CallHandler {
       return sink->ended("busy", "the callee is busy");
     }
     if (target == "ring") return sink->ringing();
+    if (target == "callback") return call_back(ctx, std::move(sink));
     auto caps = sdp::default_audio_capabilities();
     auto result = sdp::create_answer(offer, caps, local_options());
     if (!result.ok()) return sink->fail(ErrorCode::UnsupportedSdp, result.error().message);
@@ -54,11 +67,29 @@ class FakeCallHandler : public CallHandler {
     sink->end_of_candidates();
     sink->answered();
   }
-  void accept(const CallContext& ctx, const sdp::SessionDescription&) override {
+  void call_back(const CallContext& ctx, std::shared_ptr<CallSink> sink) {
+    auto user = users.find(ctx.key.session_id);
+    if (!ring || user == users.end())
+      return sink->fail(ErrorCode::NotFound, "register first: callback rings the registered user");
+    sink->ended("callback", "calling you back");
+    auto caps = sdp::default_audio_capabilities();
+    auto offer = sdp::create_offer(caps, local_options(), {true, false, true});
+    ring(user->second, "sip:callback@floe.test", sdp::to_string(offer),
+         [this, offer](std::shared_ptr<CallSink> in) {
+           if (in) incoming[in->key().call_id] = {offer, in};
+         });
+  }
+  void accept(const CallContext& ctx, const sdp::SessionDescription& answer) override {
     log.push_back("accept " + ctx.key.call_id);
+    auto it = incoming.find(ctx.key.call_id);
+    if (it == incoming.end()) return;
+    auto result = sdp::apply_answer(it->second.first, answer);
+    if (result.ok()) it->second.second->answered();
+    else it->second.second->ended("failed", result.error().message);
   }
   void reject(const CallContext& ctx, const std::string& reason) override {
     log.push_back("reject " + ctx.key.call_id + " " + reason);
+    incoming.erase(ctx.key.call_id);
   }
   void candidate(const CallContext&, const IceCandidate& c) override {
     log.push_back("candidate " + c.candidate);
@@ -67,14 +98,17 @@ class FakeCallHandler : public CallHandler {
   void dtmf(const CallContext&, const std::string& digits, std::uint32_t ms) override {
     log.push_back("dtmf " + digits + " " + std::to_string(ms));
   }
-  void hangup(const CallContext&, const std::string& reason) override {
+  void hangup(const CallContext& ctx, const std::string& reason) override {
     log.push_back("hangup " + reason);
+    incoming.erase(ctx.key.call_id);
   }
-  void registered(const std::string&, const std::string& user) override {
+  void registered(const std::string& session, const std::string& user) override {
     log.push_back("registered " + user);
+    users[session] = user;
   }
-  void unregistered(const std::string&, const std::string& user) override {
+  void unregistered(const std::string& session, const std::string& user) override {
     log.push_back("unregistered " + user);
+    users.erase(session);
   }
 };
 

@@ -61,6 +61,10 @@ int main(int argc, char** argv) {
     std::cerr << "signaling_server_test_main: " << e.what() << "\n";
     return 1;
   }
+  handler.ring = [server](std::string user, std::string from, std::string offer,
+                         std::function<void(std::shared_ptr<CallSink>)> done) {
+    server->ring(std::move(user), std::move(from), std::move(offer), std::move(done));
+  };
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int) {
     server->stop();

@@ -74,6 +74,31 @@ try {
   await page.waitForFunction(() => /not-found/.test(document.getElementById('status').textContent), null, { timeout: 5000 });
   check(true, 'a call to an unknown target ends with not-found on the page');
 
+  // Incoming: register, ask the fake handler to call back, answer on the page.
+  // Chromium answers an offer made by Floe's create_offer, and the handler
+  // checks that answer with apply_answer before reporting "answered".
+  await page.click('summary');
+  await page.fill('#user', 'alice');
+  await page.click('#register button');
+  await page.waitForFunction(() => /Registered as alice/.test(document.getElementById('status').textContent), null, { timeout: 3000 });
+  await page.fill('#target', 'callback');
+  await page.click('#call');
+  await page.waitForSelector('#incoming:not([hidden])', { timeout: 5000 });
+  check(/sip:callback@floe\.test/.test(await page.textContent('#incoming-from')), 'incoming-call banner shows the caller');
+  await page.click('#accept');
+  await page.waitForFunction(() => window.floePage.call && window.floePage.call.state === 'answered', null, { timeout: 5000 });
+  const inc = await page.evaluate(() => {
+    const pc = window.floePage.call.pc;
+    return { remote: pc.remoteDescription.type, local: pc.localDescription.type, dir: window.floePage.call.direction,
+      dc: /m=application [1-9]/.test(pc.localDescription.sdp) };
+  });
+  check(inc.dir === 'incoming' && inc.remote === 'offer' && inc.local === 'answer',
+    'Chromium accepted Floe\'s offer and answered it');
+  check(inc.dc, 'Chromium accepted the offered data channel');
+  check(true, 'Floe\'s apply_answer accepted Chromium\'s answer (call answered)');
+  await page.click('#hangup');
+  await page.waitForFunction(() => !window.floePage.call, null, { timeout: 5000 });
+
   // Drop the WebSocket under floe.js: it must reconnect and resume the session.
   const before = await page.evaluate(() => window.floePage.client.sessionId);
   await page.evaluate(() => window.floePage.client._ws.close(4001, 'test drops the socket'));
