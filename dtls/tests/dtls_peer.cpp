@@ -14,6 +14,11 @@
 #include <string>
 #include <vector>
 
+#include <map>
+#include <memory>
+#include <set>
+
+#include "dtls/sctp/association.hpp"
 #include "dtls/transport.hpp"
 
 using namespace floe;
@@ -31,6 +36,7 @@ struct Args {
   int timeout_ms = 10000;
   int linger_ms = 300;
   bool rsa = false;
+  bool sctp = false;
 };
 
 bool parse_addr(const std::string& s, sockaddr_in& out) {
@@ -84,6 +90,92 @@ std::string exporter_hex(const SrtpKeys& k, Role role) {
   return hex(out);
 }
 
+// Data-channel scenario run over the DTLS session with --sctp: Floe opens an
+// ordered and an unordered channel, sends messages of several sizes on each
+// and expects the peer to echo them; it echoes whatever arrives on channels
+// the peer opened; then it closes its channels and shuts the association down.
+struct SctpScenario {
+  std::unique_ptr<sctp::SctpAssociation> assoc;
+  std::map<std::uint16_t, std::string> labels;
+  std::map<std::uint16_t, std::multiset<std::pair<bool, Bytes>>> awaiting;
+  std::set<std::uint16_t> own_open;
+  int peer_messages = 0;
+  int echoed_channels = 0;
+  bool peer_channel = false;
+  bool shutdown_sent = false;
+
+  bool success() const { return echoed_channels == 2 && peer_channel && peer_messages >= 3; }
+
+  void on_connected(Instant now) {
+    std::printf("SCTP CONNECTED\n");
+    for (bool ordered : {true, false}) {
+      sctp::ChannelOptions o{.label = ordered ? "floe-ordered" : "floe-unordered", .ordered = ordered};
+      auto id = assoc->open_channel(now, o);
+      if (!id) {
+        std::printf("OPEN FAILED %s\n", o.label.c_str());
+        continue;
+      }
+      labels[*id] = o.label;
+      own_open.insert(*id);
+      std::uint8_t seed = 0;
+      for (std::size_t n : {0u, 1u, 1000u, 65536u, 262144u}) {
+        for (bool binary : {false, true}) {
+          Bytes m(n);
+          for (std::size_t i = 0; i < n; ++i) m[i] = static_cast<std::uint8_t>('a' + (seed + i) % 26);
+          ++seed;
+          if (assoc->send(now, *id, m, binary)) awaiting[*id].insert({binary, m});
+        }
+      }
+    }
+  }
+
+  void on_output(Instant now, sctp::SctpAssociation::Output& o, DtlsTransport& t) {
+    using A = sctp::SctpAssociation;
+    if (auto* tx = std::get_if<A::Transmit>(&o)) {
+      t.send(tx->data);
+    } else if (std::holds_alternative<A::Connected>(o)) {
+      on_connected(now);
+    } else if (auto* c = std::get_if<A::ChannelOpen>(&o)) {
+      if (c->by_peer) {
+        labels[c->id] = c->label;
+        peer_channel = true;
+        std::printf("PEER CHANNEL %s id=%u\n", c->label.c_str(), c->id);
+      } else {
+        std::printf("CHANNEL OPEN %s id=%u\n", c->label.c_str(), c->id);
+      }
+    } else if (auto* m = std::get_if<A::Message>(&o)) {
+      if (own_open.count(m->id)) {
+        auto& set = awaiting[m->id];
+        auto it = set.find({m->binary, m->data});
+        if (it == set.end()) {
+          std::printf("UNEXPECTED ECHO on %s (%zu bytes)\n", labels[m->id].c_str(), m->data.size());
+          return;
+        }
+        set.erase(it);
+        if (set.empty()) {
+          ++echoed_channels;
+          std::printf("ECHO OK %s\n", labels[m->id].c_str());
+          assoc->close_channel(now, m->id);
+        }
+      } else {
+        ++peer_messages;
+        std::printf("PEER MESSAGE %s %s %zu bytes\n", labels[m->id].c_str(),
+                    m->binary ? "binary" : "string", m->data.size());
+        assoc->send(now, m->id, m->data, m->binary);
+      }
+    } else if (auto* cc = std::get_if<A::ChannelClosed>(&o)) {
+      std::printf("CHANNEL CLOSED %s\n", labels[cc->id].c_str());
+      own_open.erase(cc->id);
+    } else if (auto* cl = std::get_if<A::Closed>(&o)) {
+      std::printf("SCTP CLOSED %s\n", cl->reason.c_str());
+    }
+    if (success() && own_open.empty() && !shutdown_sent) {
+      shutdown_sent = true;
+      assoc->shutdown(now);
+    }
+  }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -99,6 +191,7 @@ int main(int argc, char** argv) {
     else if (k == "--send") a.send_text = v();
     else if (k == "--timeout-ms") a.timeout_ms = std::stoi(v());
     else if (k == "--rsa") a.rsa = true;
+    else if (k == "--sctp") a.sctp = true;
     else {
       std::fprintf(stderr, "unknown argument %s\n", k.c_str());
       return 2;
@@ -143,9 +236,23 @@ int main(int argc, char** argv) {
   int exit_code = 1;
   bool done = false;
   t.start(now());
+  SctpScenario scenario;
   std::vector<std::uint8_t> buf(65536);
   while (!done) {
+    for (bool more = true; more;) {
+      more = false;
+      if (scenario.assoc) {
+        while (auto o = scenario.assoc->poll_output()) {
+          scenario.on_output(now(), *o, t);
+          more = true;
+        }
+        if (scenario.assoc->state() == sctp::SctpAssociation::State::Closed && !done) {
+          exit_code = scenario.success() ? 0 : 1;
+          t.close(now());
+        }
+      }
     while (auto o = t.poll_output()) {
+      more = true;
       if (auto* tx = std::get_if<DtlsTransport::Transmit>(&*o)) {
         if (have_peer)
           sendto(fd, tx->data.data(), tx->data.size(), 0, reinterpret_cast<sockaddr*>(&peer), sizeof peer);
@@ -159,11 +266,21 @@ int main(int argc, char** argv) {
           std::printf("PROFILE: none\n");
         }
         exit_code = 0;
+        if (a.sctp) {
+          sctp::SctpConfig sc;
+          sc.dtls_client = a.role == Role::Client;
+          sc.mtu = std::min<std::size_t>(1150, t.max_application_payload());
+          scenario.assoc = std::make_unique<sctp::SctpAssociation>(sc);
+          scenario.assoc->start(now());
+          exit_code = 1;  // until the scenario succeeds
+        }
         if (!a.send_text.empty()) {
           std::string line = a.send_text + "\n";
           t.send(as_bytes(line));
           close_at = now() + milliseconds(a.linger_ms);
         }
+      } else if (auto* ad = std::get_if<DtlsTransport::ApplicationData>(&*o); ad && scenario.assoc) {
+        scenario.assoc->handle_input(now(), ad->data);
       } else if (auto* d = std::get_if<DtlsTransport::ApplicationData>(&*o)) {
         std::string s(as_chars(d->data));
         while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
@@ -175,12 +292,15 @@ int main(int argc, char** argv) {
         done = true;
       } else if (std::get_if<DtlsTransport::Closed>(&*o)) {
         std::printf("CLOSED\n");
+        if (scenario.assoc && !scenario.success()) exit_code = 1;
         done = true;
       }
       std::fflush(stdout);
     }
+    }
     if (done) break;
     Instant wake = std::min({t.next_timeout(), deadline, close_at});
+    if (scenario.assoc) wake = std::min(wake, scenario.assoc->next_timeout());
     auto ms = std::chrono::duration_cast<milliseconds>(wake - now()).count();
     pollfd p{fd, POLLIN, 0};
     int r = poll(&p, 1, static_cast<int>(std::max<long long>(0, std::min<long long>(ms, 1000))));
@@ -202,6 +322,7 @@ int main(int argc, char** argv) {
       close_at = kNever;
     }
     if (t.next_timeout() <= n2) t.handle_timeout(n2);
+    if (scenario.assoc && scenario.assoc->next_timeout() <= n2) scenario.assoc->handle_timeout(n2);
     if (n2 >= deadline) {
       std::printf(t.state() == DtlsTransport::State::Connected ? "TIMEOUT (connected)\n"
                                                                 : "TIMEOUT\n");
