@@ -284,7 +284,7 @@ Instant IceAgent::next_timeout() const {
     t = std::min(t, consent_.next_timeout(last_now_));
     t = std::min(t, selected_->last_sent + cfg_.keepalive_interval);
   }
-  if (role_ == IceRole::Controlling && first_valid_at_ && !selected_) {
+  if (role_ == IceRole::Controlling && first_valid_at_ && (!selected_ || prev_local_)) {
     auto at = *first_valid_at_ + cfg_.nomination_delay;
     if (at > last_now_) t = std::min(t, at);
   }

@@ -10,6 +10,8 @@ namespace floe::ice {
 
 namespace {
 
+constexpr std::uint8_t kNominationAttempts = 3;
+
 // §7.1.1: the PRIORITY attribute carries the priority the local candidate
 // would have as peer-reflexive, with the same local preference.
 std::uint32_t prflx_priority(const Candidate& local) {
@@ -34,6 +36,9 @@ void IceAgent::send_next_check(Instant now) {
   while (!pair && !triggered_.empty()) {
     pair = checks_.find(triggered_.front());
     triggered_.pop_front();
+    // Succeeded meanwhile (an earlier check's answer came): nothing to learn
+    // unless this check is to carry the nomination.
+    if (pair && pair->state == PairState::Succeeded && !pair->nominating) pair = nullptr;
   }
   if (!pair) pair = checks_.best_waiting();
   if (!pair) pair = checks_.unfreeze_one();
@@ -94,13 +99,16 @@ void IceAgent::process_transactions(Instant now) {
       continue;
     auto* pair = checks_.find(t.pair_id);
     if (!pair || pair->check_serial != t.serial) continue;  // a newer check supersedes it
-    // §7.2.5.4: no response at all fails the pair (and a failed nomination
-    // takes the pair out of the valid list).
-    pair->state = PairState::Failed;
     if (t.use_candidate) {
       pair->nominating = false;
+      // The pair did work a moment ago; a lossy path can eat a whole
+      // transaction, so the nomination is retried before the pair is given
+      // up and leaves the valid list.
+      if (pair->valid && ++pair->nomination_attempts < kNominationAttempts) continue;
       pair->valid = false;
     }
+    // §7.2.5.4: no response at all fails the pair.
+    pair->state = PairState::Failed;
   }
   std::erase_if(txns_, [](const Txn& t) { return t.txn.done(); });
 }
@@ -119,10 +127,11 @@ void IceAgent::send_consent(Instant now) {
     b.add_integrity(stun::short_term_key(s.remote_creds.pwd));
     b.add_fingerprint();
   }
-  // RFC 7675 §5.1: a new transaction each time, not retransmitted; the
-  // next one, a few seconds later, plays that part. Late answers still count.
-  stun::TransactionConfig once{.rto = cfg_.consent.interval, .rc = 1, .rm = 2};
-  Txn t{Txn::Kind::Consent, stun::ClientTransaction(now, std::move(req), once)};
+  // RFC 7675 §5.1: a new transaction each time. It is retransmitted by the
+  // RFC 8489 rules (0, 0.5, 1.5 s) so that a lossy path does not lose
+  // consent by bad luck; answers count until the next request is due.
+  stun::TransactionConfig consent_txn{.rto = milliseconds(500), .rc = 3, .rm = 8};
+  Txn t{Txn::Kind::Consent, stun::ClientTransaction(now, std::move(req), consent_txn)};
   t.local = s.local.base;
   t.remote = s.remote.address;
   t.pwd = s.remote_creds.pwd;

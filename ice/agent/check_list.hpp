@@ -34,6 +34,7 @@ struct CandidatePair {
   bool nominate_on_success = false;
   // Controlling agent: the next check on this pair carries USE-CANDIDATE.
   bool nominating = false;
+  std::uint8_t nomination_attempts = 0;
   std::uint64_t nominated_order = 0;  // later nominations win (re-nomination)
   Instant last_check{};
   std::uint32_t check_serial = 0;  // the newest check transaction on this pair
