@@ -5,8 +5,8 @@
 // success for a transaction we sent whose XOR-MAPPED-ADDRESS is the
 // sending socket's address.
 //
-//   stun_load --server 127.0.0.1:3478 [--duration 5] [--sockets 4]
-//             [--window 256] [--batch 64] [--warmup 1]
+//   stun_load --server 127.0.0.1:3478 [--duration 5] [--sockets 8]
+//             [--window 128] [--batch 64] [--warmup 1]
 #include <poll.h>
 
 #include <boost/asio/io_context.hpp>
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/random.hpp"
+#include "base/time.hpp"
 #include "ice/io/udp_socket.hpp"
 #include "ice/stun/message.hpp"
 
@@ -29,15 +30,15 @@ struct Options {
   SocketAddress server;
   double duration_s = 5;
   double warmup_s = 1;
-  std::size_t sockets = 4;
-  std::size_t window = 256;
+  std::size_t sockets = 8;
+  std::size_t window = 128;
   std::size_t batch = 64;
 };
 
 // Outstanding requests are not tracked one by one: the window refills when
 // responses arrive, and a socket that hears nothing for this long assumes
 // its window was lost (server overload drops) and starts over.
-constexpr auto kStall = std::chrono::milliseconds(20);
+constexpr auto kStall = std::chrono::milliseconds(5);
 
 struct Flow {
   std::unique_ptr<io::UdpSocket> socket;
@@ -114,15 +115,15 @@ int main(int argc, char** argv) {
   Bytes request;
   request.reserve(64);
 
-  const Instant start = Clock::now();
-  const Instant measure_from = start + std::chrono::duration_cast<Duration>(
+  const Instant t0 = Clock::now();
+  const Instant measure_from = t0 + std::chrono::duration_cast<Duration>(
                                            std::chrono::duration<double>(o.warmup_s));
   const Instant end = measure_from + std::chrono::duration_cast<Duration>(
                                          std::chrono::duration<double>(o.duration_s));
   std::uint64_t sent = 0, valid = 0, invalid = 0, measured = 0, stalls = 0;
-  for (auto& f : flows) f.last_progress = start;
+  for (auto& f : flows) f.last_progress = t0;
 
-  for (Instant now = start; now < end; now = Clock::now()) {
+  for (Instant now = t0; now < end; now = Clock::now()) {
     for (std::size_t i = 0; i < flows.size(); ++i) {
       Flow& f = flows[i];
       if (f.outstanding > 0 && now - f.last_progress > kStall) {
