@@ -85,6 +85,19 @@ async function main() {
   m = await a.request({ type: 'call', id: 'c1', callId: 'x1', target: 'echo', sdp: 'v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio nine RTP/AVP 0\r\n' });
   check(m.code === 'bad-sdp' && /line 5/.test(m.message) && m.callId === 'x1', 'malformed SDP -> bad-sdp naming line 5');
 
+  // SDP that parses but cannot be used: no audio, no fingerprint
+  const dataOnly = SDP.replace(/m=audio[^]*$/, 'm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n' +
+    'a=ice-ufrag:Kx3m\r\na=ice-pwd:q5Zr9uH3eYb2kT7vW1xPnL0a\r\na=fingerprint:sha-256 ' + '3A:'.repeat(31) + '3A\r\n' +
+    'a=setup:actpass\r\na=mid:0\r\na=sctp-port:5000\r\n');
+  m = await a.request({ type: 'call', id: 'na', callId: 'noaudio', target: 'echo', sdp: dataOnly });
+  m = m.type === 'ack' ? await a.next() : m;
+  check(m.type === 'error' && m.code === 'unsupported-sdp' && m.id === 'na' && /audio/.test(m.message),
+    'SDP without audio -> unsupported-sdp naming the call request');
+  m = await a.request({ type: 'call', id: 'nf', callId: 'nofp', target: 'echo', sdp: SDP.replace(/a=fingerprint:[^\r]*\r\n/, '') });
+  m = m.type === 'ack' ? await a.next() : m;
+  check(m.type === 'error' && m.code === 'unsupported-sdp' && /fingerprint/.test(m.message),
+    'SDP without a fingerprint -> unsupported-sdp');
+
   // a call to the fake handler's echo: ack, answer, candidate, end-of-candidates, answered
   m = await a.request({ type: 'call', id: 'c2', callId: 'echo1', target: 'echo', sdp: SDP });
   check(m.type === 'ack' && m.callId === 'echo1', 'call acknowledged');
