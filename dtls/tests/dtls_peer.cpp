@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -19,6 +20,8 @@
 #include <set>
 
 #include "dtls/sctp/association.hpp"
+#include "dtls/srtp/demux.hpp"
+#include "dtls/srtp/session.hpp"
 #include "dtls/transport.hpp"
 
 using namespace floe;
@@ -37,6 +40,7 @@ struct Args {
   int linger_ms = 300;
   bool rsa = false;
   bool sctp = false;
+  int srtp_packets = 0;  // --srtp N: exchange N SRTP packets after the handshake
 };
 
 bool parse_addr(const std::string& s, sockaddr_in& out) {
@@ -89,6 +93,51 @@ std::string exporter_hex(const SrtpKeys& k, Role role) {
   salt(server);
   return hex(out);
 }
+
+// SRTP exchange with --srtp N: N RTP packets (PCMU, 160-byte payload whose
+// bytes are (seq + i) mod 256) go out protected with the DTLS-SRTP keys; the
+// peer's packets are unprotected and their payload checked the same way.
+struct SrtpExchange {
+  srtp::SrtpSession session;
+  std::vector<Bytes> early;  // arrived before our handshake finished
+  int in_ok = 0;
+  int in_bad = 0;
+
+  void send_all(int n, int fd, const sockaddr_in& peer) {
+    std::array<std::uint8_t, 256> buf{};
+    for (int i = 0; i < n; ++i) {
+      auto seq = static_cast<std::uint16_t>(1000 + i);
+      buf[0] = 0x80;
+      buf[1] = 0;
+      store_be16(&buf[2], seq);
+      store_be32(&buf[4], seq * 160u);
+      store_be32(&buf[8], 0xF10E0001u);
+      for (int j = 0; j < 160; ++j) buf[12 + j] = static_cast<std::uint8_t>(seq + j);
+      auto len = session.protect_rtp(buf, 172);
+      if (len) sendto(fd, buf.data(), *len, 0, reinterpret_cast<const sockaddr*>(&peer), sizeof peer);
+    }
+    std::printf("SRTP OUT %d\n", n);
+  }
+
+  void receive(Bytes packet) {
+    if (!session.ready()) {
+      early.push_back(std::move(packet));
+      return;
+    }
+    auto len = session.unprotect_rtp(packet);
+    bool ok = len && *len == 172;
+    for (int j = 0; ok && j < 160; ++j)
+      ok = packet[12 + j] == static_cast<std::uint8_t>(load_be16(&packet[2]) + j);
+    ok ? ++in_ok : ++in_bad;
+    if (!len) std::printf("SRTP DROP %s\n", srtp::to_string(*session.last_drop()));
+  }
+
+  void drain_early() {
+    auto pending = std::move(early);
+    early.clear();
+    for (auto& p : pending) receive(std::move(p));
+  }
+};
 
 // Data-channel scenario run over the DTLS session with --sctp: Floe opens an
 // ordered and an unordered channel, sends messages of several sizes on each
@@ -192,6 +241,7 @@ int main(int argc, char** argv) {
     else if (k == "--timeout-ms") a.timeout_ms = std::stoi(v());
     else if (k == "--rsa") a.rsa = true;
     else if (k == "--sctp") a.sctp = true;
+    else if (k == "--srtp") a.srtp_packets = std::stoi(v());
     else {
       std::fprintf(stderr, "unknown argument %s\n", k.c_str());
       return 2;
@@ -237,6 +287,7 @@ int main(int argc, char** argv) {
   bool done = false;
   t.start(now());
   SctpScenario scenario;
+  SrtpExchange srtp_x;
   std::vector<std::uint8_t> buf(65536);
   while (!done) {
     for (bool more = true; more;) {
@@ -262,10 +313,14 @@ int main(int argc, char** argv) {
         if (c->srtp) {
           std::printf("PROFILE: %s\n", profile_info(c->srtp->profile).openssl_name);
           std::printf("KEYING MATERIAL: %s\n", exporter_hex(*c->srtp, a.role).c_str());
+          if (a.srtp_packets > 0 && srtp_x.session.set_keys(*c->srtp)) {
+            srtp_x.send_all(a.srtp_packets, fd, peer);
+            srtp_x.drain_early();
+          }
         } else {
           std::printf("PROFILE: none\n");
         }
-        exit_code = 0;
+        exit_code = a.srtp_packets > 0 ? 1 : 0;  // SRTP mode: until the peer's packets check out
         if (a.sctp) {
           sctp::SctpConfig sc;
           sc.dtls_client = a.role == Role::Client;
@@ -313,7 +368,18 @@ int main(int argc, char** argv) {
           peer = from;
           have_peer = true;
         }
-        t.handle_input(now(), {buf.data(), static_cast<std::size_t>(n)});
+        ByteView dg{buf.data(), static_cast<std::size_t>(n)};
+        auto cls = srtp::classify(dg);
+        if (cls == srtp::PacketClass::Rtp && a.srtp_packets > 0) {
+          srtp_x.receive(Bytes(dg.begin(), dg.end()));
+          if (srtp_x.in_ok + srtp_x.in_bad == a.srtp_packets) {
+            std::printf("SRTP IN ok=%d bad=%d\n", srtp_x.in_ok, srtp_x.in_bad);
+            exit_code = srtp_x.in_ok == a.srtp_packets ? 0 : 1;
+            close_at = now() + milliseconds(a.linger_ms);
+          }
+        } else {
+          t.handle_input(now(), dg);
+        }
       }
     }
     Instant n2 = now();
@@ -326,6 +392,8 @@ int main(int argc, char** argv) {
     if (n2 >= deadline) {
       std::printf(t.state() == DtlsTransport::State::Connected ? "TIMEOUT (connected)\n"
                                                                 : "TIMEOUT\n");
+      if (a.srtp_packets > 0)
+        std::printf("SRTP IN ok=%d bad=%d (incomplete)\n", srtp_x.in_ok, srtp_x.in_bad);
       done = true;
     }
   }

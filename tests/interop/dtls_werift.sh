@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# DTLS-SRTP keying and WebRTC data channels between Floe (floe_dtls_peer:
+# DTLS-SRTP keying, SRTP and WebRTC data channels between Floe (floe_dtls_peer:
 # DtlsTransport + SctpAssociation over UDP on 127.0.0.1) and werift, a
 # TypeScript WebRTC stack with its own DTLS and SCTP (no OpenSSL, no usrsctp),
-# driven by dtls/tests/werift/peer.mjs with a small DCEP of its own. In each
+# driven by dtls/tests/werift/peer.mjs with a small DCEP of its own, and
+# werift's SRTP (both profiles) against libsrtp behind Floe. In each
 # DTLS role: the RFC 5764 exporter output must match, each side must open a
 # channel the other acknowledges (RFC 8832), messages from 0 B to 256 KiB must
 # be echoed on ordered and unordered channels, channels close by stream reset
@@ -92,4 +93,38 @@ PIDS+=($!)
 wait "$floe_pid" || fail "floe server exited non-zero"
 closed_seen
 check "Floe server / werift client"
-echo "PASS: DTLS-SRTP and data channels interoperate with werift-dtls $(node -p "require('$JS_DIR/node_modules/werift-dtls/package.json').version") / werift-sctp $(node -p "require('$JS_DIR/node_modules/werift-sctp/package.json').version")"
+# SRTP: each side protects 50 RTP packets with the keys its own DTLS stack
+# exported and unprotects the other's (libsrtp under Floe, werift's own SRTP
+# in TypeScript), in both DTLS roles and for both profiles werift supports.
+srtp_run() {  # floe-role werift-profile-id floe-profile-name
+  local port; port=$(free_port)
+  rm -f "$TMP"/*.log
+  if [ "$1" = client ]; then
+    node "$JS_DIR/peer.mjs" --role server --port "$port" --cert "$TMP/cert.pem" --key "$TMP/key.pem" \
+      --srtp 50 --profiles "$2" --timeout 20000 >"$TMP/js.log" 2>&1 &
+    PIDS+=($!)
+    wait_for "$TMP/js.log" "JS READY" 10 || fail "werift server did not start"
+    "$PEER" --role client --connect "127.0.0.1:$port" --peer-fingerprint "$FP" --profiles "$3" \
+      --srtp 50 --timeout-ms 10000 >"$TMP/floe.log" 2>&1 || fail "SRTP $3: floe client exited non-zero"
+  else
+    "$PEER" --role server --listen "127.0.0.1:$port" --peer-fingerprint "$FP" --profiles "$3" \
+      --srtp 50 --timeout-ms 10000 >"$TMP/floe.log" 2>&1 &
+    local floe_pid=$!
+    PIDS+=($floe_pid)
+    wait_for "$TMP/floe.log" LISTENING 5 || fail "floe server did not start"
+    node "$JS_DIR/peer.mjs" --role client --port "$port" --cert "$TMP/cert.pem" --key "$TMP/key.pem" \
+      --srtp 50 --profiles "$2" --timeout 20000 >"$TMP/js.log" 2>&1 &
+    PIDS+=($!)
+    wait "$floe_pid" || fail "SRTP $3: floe server exited non-zero"
+  fi
+  wait_for "$TMP/js.log" "JS SRTP IN ok=50 bad=0" 5 || fail "SRTP $3: werift did not decrypt Floe's 50 packets"
+  grep -q "SRTP IN ok=50 bad=0" "$TMP/floe.log" || fail "SRTP $3: floe did not unprotect werift's 50 packets"
+  grep -q "PROFILE: $3" "$TMP/floe.log" || fail "SRTP $3: profile not negotiated"
+  echo "ok: SRTP $3, Floe as DTLS $1: 50 packets each way unprotected and checked by the other stack"
+}
+srtp_run client 1 SRTP_AES128_CM_SHA1_80
+srtp_run client 7 SRTP_AEAD_AES_128_GCM
+srtp_run server 1 SRTP_AES128_CM_SHA1_80
+srtp_run server 7 SRTP_AEAD_AES_128_GCM
+
+echo "PASS: DTLS-SRTP keying, SRTP and data channels interoperate with werift-dtls $(node -p "require('$JS_DIR/node_modules/werift-dtls/package.json').version") / werift-sctp $(node -p "require('$JS_DIR/node_modules/werift-sctp/package.json').version")"

@@ -12,6 +12,8 @@ import { createRequire } from "node:module";
 const require = createRequire(import.meta.url);
 const { DtlsClient, DtlsServer } = require("werift-dtls/lib/dtls/src/index.js");
 const { SCTP } = require("werift-sctp/lib/sctp/src/index.js");
+const { SrtpSession } = require("werift-dtls/lib/rtp/src/srtp/srtp.js");
+const { RtpHeader, RtpPacket } = require("werift-dtls/lib/rtp/src/rtp/rtp.js");
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, v, i, all) => (v.startsWith("--") ? [...acc, [v.slice(2), all[i + 1]]] : acc), []),
@@ -39,25 +41,76 @@ function udpTransport(socket, remote) {
   };
   socket.on("message", (msg, rinfo) => {
     if (!t.rinfo) t.rinfo = { address: rinfo.address, port: rinfo.port };
+    // RFC 7983: 128-191 is RTP/RTCP, the rest here is DTLS.
+    if (msg[0] >= 128 && msg[0] <= 191) return onSrtp(msg);
     t.onData(msg, rinfo);
   });
   return t;
+}
+
+// --srtp N: after the handshake, send N SRTP packets keyed by werift's own
+// DTLS-SRTP export and check the N that Floe sends (payload byte j of the
+// packet with sequence number s is (s + j) mod 256).
+const srtpCount = Number(args.srtp ?? 0);
+let srtp;
+const srtpEarly = [];
+let srtpOk = 0;
+let srtpBad = 0;
+function onSrtp(msg) {
+  if (!srtp) return void srtpEarly.push(msg);
+  try {
+    const pkt = RtpPacket.deSerialize(srtp.decrypt(msg));
+    const seq = pkt.header.sequenceNumber;
+    let good = pkt.payload.length === 160;
+    for (let j = 0; good && j < 160; j++) good = pkt.payload[j] === ((seq + j) & 0xff);
+    good ? srtpOk++ : srtpBad++;
+  } catch (e) {
+    srtpBad++;
+  }
+  if (srtpOk + srtpBad === srtpCount) out(`JS SRTP IN ok=${srtpOk} bad=${srtpBad}`);
+}
+function startSrtp(transport) {
+  const profile = dtls.srtp.srtpProfile;
+  const keys = dtls.extractSessionKeys(16, profile === 7 ? 12 : 14);
+  srtp = new SrtpSession({
+    keys: {
+      localMasterKey: keys.localKey,
+      localMasterSalt: keys.localSalt,
+      remoteMasterKey: keys.remoteKey,
+      remoteMasterSalt: keys.remoteSalt,
+    },
+    profile,
+  });
+  out(`JS SRTP PROFILE ${profile}`);
+  for (let i = 0; i < srtpCount; i++) {
+    const seq = 5000 + i;
+    const payload = Buffer.alloc(160);
+    for (let j = 0; j < 160; j++) payload[j] = (seq + j) & 0xff;
+    const header = new RtpHeader({ payloadType: 0, sequenceNumber: seq, timestamp: seq * 160, ssrc: 0x3e3e3e3e });
+    socket.send(srtp.encrypt(payload, header), transport.rinfo.port, transport.rinfo.address);
+  }
+  out(`JS SRTP OUT ${srtpCount}`);
+  for (const m of srtpEarly.splice(0)) onSrtp(m);
 }
 
 const socket = createSocket("udp4");
 const options = {
   cert: readFileSync(args.cert).toString(),
   key: readFileSync(args.key).toString(),
-  srtpProfiles: [1], // SRTP_AES128_CM_HMAC_SHA1_80
+  // 1 = SRTP_AES128_CM_HMAC_SHA1_80, 7 = SRTP_AEAD_AES_128_GCM
+  srtpProfiles: (args.profiles ?? "1").split(",").map(Number),
   signatureHash: { hash: 4, signature: 3 }, // sha256 + ecdsa (RFC 5246 §7.4.1.4.1)
 };
 let dtls;
+let udp;
 if (role === "server") {
   socket.bind(port, "127.0.0.1");
-  dtls = new DtlsServer({ ...options, certificateRequest: true, transport: udpTransport(socket) });
+  udp = udpTransport(socket);
+  dtls = new DtlsServer({ ...options, certificateRequest: true, transport: udp });
 } else {
   socket.bind(0, "127.0.0.1");
-  dtls = new DtlsClient({ ...options, transport: udpTransport(socket, { address: "127.0.0.1", port }) });
+  udp = udpTransport(socket, { address: "127.0.0.1", port });
+  dtls = new DtlsClient({ ...options, transport: udp });
 }
 
 const sctpTransport = { onData: undefined, send: (buf) => dtls.send(buf), close: () => {} };
@@ -134,8 +187,10 @@ sctp.stateChanged.closed.subscribe(() => out("JS SCTP CLOSED"));
 dtls.onConnect.subscribe(() => {
   const fp = createHash("sha256").update(dtls.remoteCertificate).digest("hex").toUpperCase().match(/../g).join(":");
   out(`JS DTLS CONNECTED peer=sha-256 ${fp}`);
-  out(`JS KEYING MATERIAL: ${dtls.exportKeyingMaterial("EXTRACTOR-dtls_srtp", 60).toString("hex").toUpperCase()}`);
-  sctp.start(5000);
+  const gcm = dtls.srtp.srtpProfile === 7;
+  out(`JS KEYING MATERIAL: ${dtls.exportKeyingMaterial("EXTRACTOR-dtls_srtp", gcm ? 56 : 60).toString("hex").toUpperCase()}`);
+  if (srtpCount > 0) startSrtp(udp);
+  else sctp.start(5000);
 });
 dtls.onClose.subscribe(() => {
   out("JS DTLS CLOSED");
