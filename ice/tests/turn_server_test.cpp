@@ -391,6 +391,24 @@ TEST_F(TurnServerTest, QuotasPerUserTotalAndPorts) {
   EXPECT_EQ(code_of(allocate(a, tuple("203.0.113.5:2"), t0())), 0);
 }
 
+TEST_F(TurnServerTest, PermissionAndChannelCapsAre508) {
+  cfg.limits.max_permissions_per_allocation = 2;
+  cfg.limits.max_channels_per_allocation = 1;
+  ScriptedClient c;
+  const auto t = tuple();
+  ASSERT_EQ(code_of(allocate(c, t, t0())), 0);
+  ASSERT_EQ(code_of(permission(c, t, t0(), addr("198.51.100.1:1"))), 0);
+  ASSERT_EQ(code_of(permission(c, t, t0(), addr("198.51.100.2:1"))), 0);
+  EXPECT_EQ(code_of(permission(c, t, t0(), addr("198.51.100.2:9"))), 0);  // refresh
+  EXPECT_EQ(code_of(permission(c, t, t0(), addr("198.51.100.3:1"))), 508);
+  ASSERT_EQ(code_of(channel_bind(c, t, t0(), 0x4000, addr("198.51.100.1:1"))), 0);
+  EXPECT_EQ(code_of(channel_bind(c, t, t0(), 0x4000, addr("198.51.100.1:1"))), 0);  // refresh
+  EXPECT_EQ(code_of(channel_bind(c, t, t0(), 0x4001, addr("198.51.100.2:1"))), 508);
+  // Once permissions lapse, room frees up.
+  ASSERT_EQ(code_of(refresh(c, t, t0() + seconds(200), 600)), 0);
+  EXPECT_EQ(code_of(permission(c, t, t0() + seconds(400), addr("198.51.100.3:1"))), 0);
+}
+
 TEST_F(TurnServerTest, RelayPortsExhaustedIs508) {
   relays.capacity = 1;
   ScriptedClient a;

@@ -23,6 +23,9 @@ struct IpRange {
 struct Limits {
   std::size_t max_allocations_total = 10000;
   std::size_t max_allocations_per_user = 100;
+  // Bounds the state one allocation can make the server hold (508 beyond).
+  std::size_t max_permissions_per_allocation = 256;
+  std::size_t max_channels_per_allocation = 256;
   // Relayed payload bytes per second per allocation, both directions; 0 = no limit.
   std::uint64_t max_bytes_per_second = 0;
   std::uint16_t relay_port_min = 49152;

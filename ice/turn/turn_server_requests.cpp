@@ -131,6 +131,10 @@ void TurnServer::on_allocate(Instant now, const FiveTuple& t, const stun::Messag
   for (const auto& r : a->relays) b.add_xor_address(stun::attr::XorRelayedAddress, r);
   if (additional_error) add_address_error(b, Family::V6, additional_error);
   b.add_u32(stun::attr::Lifetime, as_seconds(lifetime));
+  if (reserved && reservations_.size() >= cfg_.limits.max_allocations_total) {
+    relays_.close_relay(*reserved);  // too many held ports: no token this time
+    reserved.reset();
+  }
   if (reserved) {
     Reservation r;
     random_bytes(r.token);
@@ -179,6 +183,13 @@ void TurnServer::on_create_permission(Instant now, const FiveTuple& t, const stu
   // §10.2: all or nothing.
   for (const auto& p : peers)
     if (int code = check_peer_for(a, p)) return send_error(t, m, code, &auth);
+  std::size_t fresh = 0;
+  for (const auto& p : peers) fresh += a.has_permission(p.ip(), Instant::min()) ? 0 : 1;
+  a.sweep(now);
+  if (a.permissions.size() + fresh > cfg_.limits.max_permissions_per_allocation) {
+    ++counters_.relay_unavailable;
+    return send_error(t, m, 508, &auth);
+  }
   for (const auto& p : peers) a.install_permission(p.ip(), now + kPermissionLifetime);
   counters_.permissions_created += peers.size();
   Bytes& out = emit_client(t);
@@ -194,6 +205,15 @@ void TurnServer::on_channel_bind(Instant now, const FiveTuple& t, const stun::Me
   const std::uint16_t number = load_be16(cn->value.data());
   if (!valid_channel(number, cfg_.limits.allow_rfc5766_channels)) return send_error(t, m, 400, &auth);
   if (int code = check_peer_for(a, *peer)) return send_error(t, m, code, &auth);
+  a.sweep(now);
+  const bool new_channel = std::none_of(a.channels.begin(), a.channels.end(),
+                                        [&](const ChannelBinding& c) { return c.number == number; });
+  const bool new_permission = !a.has_permission(peer->ip(), Instant::min());
+  if ((new_channel && a.channels.size() >= cfg_.limits.max_channels_per_allocation) ||
+      (new_permission && a.permissions.size() >= cfg_.limits.max_permissions_per_allocation)) {
+    ++counters_.relay_unavailable;
+    return send_error(t, m, 508, &auth);
+  }
   if (int code = a.bind_channel(number, *peer, now)) return send_error(t, m, code, &auth);
   // §12.2: a binding also installs or refreshes the permission for the peer.
   a.install_permission(peer->ip(), now + kPermissionLifetime);
