@@ -20,7 +20,7 @@ Message invite() {
 }
 }  // namespace
 
-TEST(Dialog, UacRouteSetIsReversedRecordRouteAndTargetIsContact) {
+TEST(SipDialog, UacRouteSetIsReversedRecordRouteAndTargetIsContact) {
   auto req = invite();
   auto ok = make_response(req, 200, {}, "bt");
   ok.add("Record-Route", "<sip:p2.test;lr>");
@@ -58,7 +58,7 @@ TEST(Dialog, UacRouteSetIsReversedRecordRouteAndTargetIsContact) {
   EXPECT_EQ(reinvite.header("Contact"), "<sip:alice@192.0.2.1:5060>");
 }
 
-TEST(Dialog, StrictRouteBecomesRequestUri) {
+TEST(SipDialog, StrictRouteBecomesRequestUri) {
   auto req = invite();
   auto ok = make_response(req, 200, {}, "bt");
   ok.add("Record-Route", "<sip:strict.test>");
@@ -71,7 +71,7 @@ TEST(Dialog, StrictRouteBecomesRequestUri) {
   EXPECT_EQ(bye.header("Route"), "<sip:bob@192.0.2.9>");
 }
 
-TEST(Dialog, EarlyDialogConfirmedBy2xxRecomputesRoutes) {
+TEST(SipDialog, EarlyDialogConfirmedBy2xxRecomputesRoutes) {
   auto req = invite();
   auto ringing = make_response(req, 180, {}, "bt");
   ringing.add("Contact", "<sip:bob@192.0.2.9>");
@@ -89,7 +89,7 @@ TEST(Dialog, EarlyDialogConfirmedBy2xxRecomputesRoutes) {
   EXPECT_FALSE(Dialog::from_uac(req, make_response(req, 486, {}, "x")));
 }
 
-TEST(Dialog, UasChecksRemoteCseqAndRefreshesTarget) {
+TEST(SipDialog, UasChecksRemoteCseqAndRefreshesTarget) {
   auto req = invite();
   req.add("Record-Route", "<sip:p1.test;lr>");
   req.add("Record-Route", "<sip:p2.test;lr>");

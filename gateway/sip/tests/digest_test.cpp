@@ -7,7 +7,7 @@ using namespace floe::sip;
 
 // Published vectors: RFC 2617 §3.5 and RFC 7616 §3.9.1 (HTTP examples; the
 // computation is the same for SIP with the SIP method and Request-URI).
-TEST(Digest, Rfc2617Vector) {
+TEST(SipDigest, Rfc2617Vector) {
   DigestInput in;
   in.username = "Mufasa";
   in.password = "Circle Of Life";
@@ -21,7 +21,7 @@ TEST(Digest, Rfc2617Vector) {
   EXPECT_EQ(digest_response(in), "6629fae49393a05397450978507c4ef1");
 }
 
-TEST(Digest, Rfc7616Vectors) {
+TEST(SipDigest, Rfc7616Vectors) {
   DigestInput in;
   in.username = "Mufasa";
   in.password = "Circle of Life";
@@ -38,7 +38,7 @@ TEST(Digest, Rfc7616Vectors) {
   EXPECT_EQ(digest_response(in), "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1");
 }
 
-TEST(Digest, ParsesChallengesWithQuotedCommas) {
+TEST(SipDigest, ParsesChallengesWithQuotedCommas) {
   auto c = Challenge::parse(
       "Digest realm=\"sip.test\", nonce=\"a,b\" ,qop=\"auth,auth-int\", algorithm=SHA-256, "
       "opaque=\"op\", stale=TRUE");
@@ -72,7 +72,7 @@ Message challenge(std::string header_value, int code = 401) {
 }
 }  // namespace
 
-TEST(DigestClient, AnswersWithNonceCountAndReusesNonce) {
+TEST(SipDigestClient, AnswersWithNonceCountAndReusesNonce) {
   DigestClient client({"alice", "secret"});
   client.set_cnonce_source([] { return std::string("c0ffee"); });
   auto req = register_request();
@@ -92,7 +92,7 @@ TEST(DigestClient, AnswersWithNonceCountAndReusesNonce) {
   EXPECT_NE(req.header("Authorization").find("nc=00000002"), std::string::npos);
 }
 
-TEST(DigestClient, PrefersTopmostSupportedAlgorithm) {
+TEST(SipDigestClient, PrefersTopmostSupportedAlgorithm) {
   DigestClient client({"alice", "secret"});
   auto req = register_request();
   Message r = make_response(req, 401, {}, "t");
@@ -107,7 +107,7 @@ TEST(DigestClient, PrefersTopmostSupportedAlgorithm) {
   EXPECT_EQ(resp.find('"', at + 10) - (at + 10), 64u);  // a SHA-256 digest
 }
 
-TEST(DigestClient, WrongPasswordStopsButStaleNonceRetries) {
+TEST(SipDigestClient, WrongPasswordStopsButStaleNonceRetries) {
   DigestClient client({"alice", "wrong"});
   auto req = register_request();
   auto ch = challenge("Digest realm=\"sip.test\", nonce=\"n1\", qop=\"auth\"");
@@ -126,7 +126,7 @@ TEST(DigestClient, WrongPasswordStopsButStaleNonceRetries) {
       req, challenge("Digest realm=\"sip.test\", nonce=\"n4\", qop=\"auth\"")));
 }
 
-TEST(DigestClient, ProxyChallengeUsesProxyAuthorizationAndSess) {
+TEST(SipDigestClient, ProxyChallengeUsesProxyAuthorizationAndSess) {
   DigestClient client({"alice", "secret"});
   client.set_cnonce_source([] { return std::string("abc"); });
   auto req = register_request();
@@ -141,7 +141,7 @@ TEST(DigestClient, ProxyChallengeUsesProxyAuthorizationAndSess) {
   EXPECT_NE(v.find("algorithm=SHA-256-sess"), std::string::npos);
 }
 
-TEST(DigestClient, NoQopRfc2069Style) {
+TEST(SipDigestClient, NoQopRfc2069Style) {
   DigestClient client({"alice", "secret"});
   auto req = register_request();
   ASSERT_TRUE(client.handle_challenge(req, challenge("Digest realm=\"r\", nonce=\"n\"")));

@@ -188,7 +188,7 @@ TEST(SipParser, HeaderSectionLimit) {
   EXPECT_EQ(r.error_reason, "Header section too large");
 }
 
-TEST(StreamFramer, SplitsPipelinedMessagesAndWaitsForBody) {
+TEST(SipStreamFramer, SplitsPipelinedMessagesAndWaitsForBody) {
   auto a = corpus("valid_basic_invite");
   auto b = corpus("valid_compact_forms");
   Bytes stream = {'\r', '\n', '\r', '\n'};  // keep-alive ping first
@@ -208,7 +208,7 @@ TEST(StreamFramer, SplitsPipelinedMessagesAndWaitsForBody) {
   EXPECT_EQ(f.buffered(), 0u);
 }
 
-TEST(StreamFramer, LimitsCloseTheStream) {
+TEST(SipStreamFramer, LimitsCloseTheStream) {
   StreamFramer f;
   std::string lie = "MESSAGE sip:a@b SIP/2.0\r\nContent-Length: 999999999\r\n\r\nabc";
   f.push(as_bytes(lie));

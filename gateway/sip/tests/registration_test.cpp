@@ -37,7 +37,7 @@ Registration::State reg_state(UserAgent& ua, std::uint64_t id) {
 
 }  // namespace
 
-TEST(Registration, ChallengeThenRegisteredThenRefreshWithNonceReuse) {
+TEST(SipRegistration, ChallengeThenRegisteredThenRefreshWithNonceReuse) {
   Instant t0{};
   UserAgent ua(ua_config());
   auto id = ua.add_registration(t0, trunk());
@@ -89,7 +89,7 @@ TEST(Registration, ChallengeThenRegisteredThenRefreshWithNonceReuse) {
   EXPECT_EQ(reg_state(ua, id), Registration::State::Unregistered);
 }
 
-TEST(Registration, WrongPasswordBacksOffAndRetries) {
+TEST(SipRegistration, WrongPasswordBacksOffAndRetries) {
   Instant t0{};
   UserAgent ua(ua_config());
   auto id = ua.add_registration(t0, trunk());
@@ -112,7 +112,7 @@ TEST(Registration, WrongPasswordBacksOffAndRetries) {
   EXPECT_EQ(retries, (std::vector<long>{10000, 30000, 70000}));
 }
 
-TEST(Registration, TimeoutRetriesAndRetryAfterIsHonoured) {
+TEST(SipRegistration, TimeoutRetriesAndRetryAfterIsHonoured) {
   Instant t0{};
   UserAgent ua(ua_config());
   auto id = ua.add_registration(t0, trunk());
@@ -136,7 +136,7 @@ TEST(Registration, TimeoutRetriesAndRetryAfterIsHonoured) {
   EXPECT_EQ(ms_since(now, t0), 120000 + 32000 + 20000);
 }
 
-TEST(Registration, IntervalTooBriefUsesMinExpires) {
+TEST(SipRegistration, IntervalTooBriefUsesMinExpires) {
   Instant t0{};
   UserAgent ua(ua_config());
   auto id = ua.add_registration(t0, trunk(60));
@@ -155,7 +155,7 @@ TEST(Registration, IntervalTooBriefUsesMinExpires) {
   EXPECT_EQ(ms_since(now, t0), 540000);  // 60 s before expiry
 }
 
-TEST(Registration, OptionsKeepaliveAndReRegisterWhenTrunkGoesSilent) {
+TEST(SipRegistration, OptionsKeepaliveAndReRegisterWhenTrunkGoesSilent) {
   Instant t0{};
   UserAgent ua(ua_config());
   auto cfg = trunk(3600);
@@ -185,7 +185,7 @@ TEST(Registration, OptionsKeepaliveAndReRegisterWhenTrunkGoesSilent) {
   EXPECT_EQ(reg_state(ua, id), Registration::State::Registering);
 }
 
-TEST(Registration, StaleNonceRetriesWithoutCountingAsFailure) {
+TEST(SipRegistration, StaleNonceRetriesWithoutCountingAsFailure) {
   Instant t0{};
   UserAgent ua(ua_config());
   auto id = ua.add_registration(t0, trunk());

@@ -57,7 +57,7 @@ std::vector<long> run(Tx& tx, Instant t0, Instant start, long* ended_at) {
 
 }  // namespace
 
-TEST(ClientTransaction, InviteTimerADoublesUntilTimerB) {
+TEST(SipClientTransaction, InviteTimerADoublesUntilTimerB) {
   Instant t0{};
   ClientTransaction tx(t0, request("INVITE"), kUdp, {});
   long end = 0;
@@ -67,7 +67,7 @@ TEST(ClientTransaction, InviteTimerADoublesUntilTimerB) {
   EXPECT_TRUE(tx.timed_out());
 }
 
-TEST(ClientTransaction, NonInviteTimerECapsAtT2UntilTimerF) {
+TEST(SipClientTransaction, NonInviteTimerECapsAtT2UntilTimerF) {
   Instant t0{};
   ClientTransaction tx(t0, request("OPTIONS"), kUdp, {});
   long end = 0;
@@ -78,7 +78,7 @@ TEST(ClientTransaction, NonInviteTimerECapsAtT2UntilTimerF) {
   EXPECT_TRUE(tx.timed_out());
 }
 
-TEST(ClientTransaction, NonInviteProvisionalSwitchesToT2AndCompletesWithTimerK) {
+TEST(SipClientTransaction, NonInviteProvisionalSwitchesToT2AndCompletesWithTimerK) {
   Instant t0{};
   auto req = request("REGISTER");
   ClientTransaction tx(t0, req, kUdp, {});
@@ -99,7 +99,7 @@ TEST(ClientTransaction, NonInviteProvisionalSwitchesToT2AndCompletesWithTimerK) 
   EXPECT_FALSE(tx.timed_out());
 }
 
-TEST(ClientTransaction, InviteNon2xxIsAckedByTheTransactionAndTimerDIs32s) {
+TEST(SipClientTransaction, InviteNon2xxIsAckedByTheTransactionAndTimerDIs32s) {
   Instant t0{};
   auto req = request("INVITE");
   ClientTransaction tx(t0, req, kUdp, {});
@@ -127,7 +127,7 @@ TEST(ClientTransaction, InviteNon2xxIsAckedByTheTransactionAndTimerDIs32s) {
   EXPECT_TRUE(tx.terminated());
 }
 
-TEST(ClientTransaction, Invite2xxGoesToAcceptedAndRetransmissionsReachTheTu) {
+TEST(SipClientTransaction, Invite2xxGoesToAcceptedAndRetransmissionsReachTheTu) {
   Instant t0{};
   auto req = request("INVITE");
   ClientTransaction tx(t0, req, kUdp, {});
@@ -143,7 +143,7 @@ TEST(ClientTransaction, Invite2xxGoesToAcceptedAndRetransmissionsReachTheTu) {
   EXPECT_FALSE(tx.timed_out());
 }
 
-TEST(ClientTransaction, ReliableTransportSendsOnceAndDoesNotLinger) {
+TEST(SipClientTransaction, ReliableTransportSendsOnceAndDoesNotLinger) {
   Instant t0{};
   auto req = request("INVITE");
   ClientTransaction tx(t0, req, kTcp, {});
@@ -165,7 +165,7 @@ TEST(ClientTransaction, ReliableTransportSendsOnceAndDoesNotLinger) {
   EXPECT_TRUE(tx3.terminated());  // K = 0
 }
 
-TEST(ClientTransaction, ConfigurableTimers) {
+TEST(SipClientTransaction, ConfigurableTimers) {
   Instant t0{};
   TimerConfig timers{milliseconds(100), milliseconds(400), milliseconds(1000)};
   ClientTransaction tx(t0, request("OPTIONS"), kUdp, timers);
@@ -179,7 +179,7 @@ TEST(ClientTransaction, ConfigurableTimers) {
   EXPECT_EQ(end, 6400);
 }
 
-TEST(ServerTransaction, InviteSends100ThenRetransmitsFinalOnTimerGUntilTimerH) {
+TEST(SipServerTransaction, InviteSends100ThenRetransmitsFinalOnTimerGUntilTimerH) {
   Instant t0{};
   auto req = request("INVITE");
   ServerTransaction tx(t0, req, kUdp, {});
@@ -201,7 +201,7 @@ TEST(ServerTransaction, InviteSends100ThenRetransmitsFinalOnTimerGUntilTimerH) {
   EXPECT_TRUE(tx.timed_out());
 }
 
-TEST(ServerTransaction, AckConfirmsAndTimerIIsT4) {
+TEST(SipServerTransaction, AckConfirmsAndTimerIIsT4) {
   Instant t0{};
   auto req = request("INVITE");
   ServerTransaction tx(t0, req, kUdp, {});
@@ -219,7 +219,7 @@ TEST(ServerTransaction, AckConfirmsAndTimerIIsT4) {
   EXPECT_FALSE(tx.timed_out());
 }
 
-TEST(ServerTransaction, Invite2xxAcceptedAbsorbsRetransmissionsUntilTimerL) {
+TEST(SipServerTransaction, Invite2xxAcceptedAbsorbsRetransmissionsUntilTimerL) {
   Instant t0{};
   auto req = request("INVITE");
   ServerTransaction tx(t0, req, kUdp, {});
@@ -234,7 +234,7 @@ TEST(ServerTransaction, Invite2xxAcceptedAbsorbsRetransmissionsUntilTimerL) {
   EXPECT_EQ(ms(tx.next_timeout(), t0), 32010);
 }
 
-TEST(ServerTransaction, NonInviteRepeatsFinalAndLingersTimerJ) {
+TEST(SipServerTransaction, NonInviteRepeatsFinalAndLingersTimerJ) {
   Instant t0{};
   auto req = request("OPTIONS");
   ServerTransaction tx(t0, req, kUdp, {});
@@ -252,7 +252,7 @@ TEST(ServerTransaction, NonInviteRepeatsFinalAndLingersTimerJ) {
   EXPECT_TRUE(rel.terminated());  // J = 0
 }
 
-TEST(ServerTransaction, ReliableInviteHasNoTimerGAndZeroTimerI) {
+TEST(SipServerTransaction, ReliableInviteHasNoTimerGAndZeroTimerI) {
   Instant t0{};
   auto req = request("INVITE");
   ServerTransaction tx(t0, req, kTcp, {});

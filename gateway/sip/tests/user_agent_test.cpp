@@ -27,7 +27,7 @@ Message peer_invite(const std::string& branch = "z9hG4bKpeerinv", int cseq = 1) 
 }
 }  // namespace
 
-TEST(UserAgent, OutgoingInviteCreatesDialogAcksAndByes) {
+TEST(SipUserAgent, OutgoingInviteCreatesDialogAcksAndByes) {
   Instant t0{};
   UserAgent ua(ua_config());
   Message inv = ua.new_request("INVITE", kBob, kBob, kAlice);
@@ -93,7 +93,7 @@ TEST(UserAgent, OutgoingInviteCreatesDialogAcksAndByes) {
   EXPECT_EQ(ua.dialog(id), nullptr);
 }
 
-TEST(UserAgent, IncomingInviteAnswered2xxRetransmittedUntilAck) {
+TEST(SipUserAgent, IncomingInviteAnswered2xxRetransmittedUntilAck) {
   Instant t0{};
   UserAgent ua(ua_config());
   deliver(ua, t0, peer_invite());
@@ -171,7 +171,7 @@ TEST(UserAgent, IncomingInviteAnswered2xxRetransmittedUntilAck) {
   EXPECT_EQ(sent[0].message.status, 481);
 }
 
-TEST(UserAgent, AckTimeoutWhenThe2xxIsNeverAcked) {
+TEST(SipUserAgent, AckTimeoutWhenThe2xxIsNeverAcked) {
   Instant t0{};
   UserAgent ua(ua_config());
   deliver(ua, t0, peer_invite());
@@ -189,7 +189,7 @@ TEST(UserAgent, AckTimeoutWhenThe2xxIsNeverAcked) {
   EXPECT_EQ(ms_since(now, t0), 32000);
 }
 
-TEST(UserAgent, CancelGets200AndTheInvite487) {
+TEST(SipUserAgent, CancelGets200AndTheInvite487) {
   Instant t0{};
   UserAgent ua(ua_config());
   auto inv = peer_invite();
@@ -215,7 +215,7 @@ TEST(UserAgent, CancelGets200AndTheInvite487) {
   EXPECT_EQ(evs[0].id, tx);
 }
 
-TEST(UserAgent, OutgoingCancelWaitsForProvisional) {
+TEST(SipUserAgent, OutgoingCancelWaitsForProvisional) {
   Instant t0{};
   UserAgent ua(ua_config());
   auto h = ua.send_request(t0, ua.new_request("INVITE", kBob, kBob, kAlice));
@@ -230,7 +230,7 @@ TEST(UserAgent, OutgoingCancelWaitsForProvisional) {
   EXPECT_EQ(sent[0].message.cseq()->number, 1u);
 }
 
-TEST(UserAgent, OptionsAnswered200WithRportAndReceived) {
+TEST(SipUserAgent, OptionsAnswered200WithRportAndReceived) {
   Instant t0{};
   UserAgent ua(ua_config());
   deliver_text(ua, t0, R"(OPTIONS sip:floe@127.0.0.1 SIP/2.0
@@ -256,7 +256,7 @@ Content-Length: 0
   EXPECT_TRUE(events(ua).empty());
 }
 
-TEST(UserAgent, MalformedRequestGets400NamingTheProblemAndBadResponsesAreCounted) {
+TEST(SipUserAgent, MalformedRequestGets400NamingTheProblemAndBadResponsesAreCounted) {
   Instant t0{};
   UserAgent ua(ua_config());
   deliver_text(ua, t0, R"(INVITE sip:floe@127.0.0.1 SIP/2.0
@@ -283,7 +283,7 @@ Content-Length: 0
   EXPECT_TRUE(events(ua).empty());
 }
 
-TEST(UserAgent, InviteChallengedWith407IsResentWithCredentials) {
+TEST(SipUserAgent, InviteChallengedWith407IsResentWithCredentials) {
   Instant t0{};
   UserAgent ua(ua_config());
   auto h = ua.send_request(t0, ua.new_request("INVITE", kBob, kBob, kAlice),
@@ -310,7 +310,7 @@ TEST(UserAgent, InviteChallengedWith407IsResentWithCredentials) {
   EXPECT_EQ(evs[0].status, 200);
 }
 
-TEST(UserAgent, RequestTimeoutIsReported) {
+TEST(SipUserAgent, RequestTimeoutIsReported) {
   Instant t0{};
   UserAgent ua(ua_config());
   auto h = ua.send_request(t0, ua.new_request("OPTIONS", kBob, kBob, kAlice));
@@ -328,7 +328,7 @@ TEST(UserAgent, RequestTimeoutIsReported) {
   EXPECT_EQ(ms_since(now, t0), 32000);
 }
 
-TEST(UserAgent, InDialogCseqOutOfOrderGets500AndUnknownDialog481) {
+TEST(SipUserAgent, InDialogCseqOutOfOrderGets500AndUnknownDialog481) {
   Instant t0{};
   UserAgent ua(ua_config());
   deliver(ua, t0, peer_invite("z9hG4bKa", 5));
@@ -360,7 +360,7 @@ TEST(UserAgent, InDialogCseqOutOfOrderGets500AndUnknownDialog481) {
   EXPECT_EQ(sent[0].message.status, 481);
 }
 
-TEST(UserAgent, ReliableTransportFinalResponsesReachTheTu) {
+TEST(SipUserAgent, ReliableTransportFinalResponsesReachTheTu) {
   Instant t0{};
   auto cfg = ua_config();
   cfg.transport = Transport::Tcp;
