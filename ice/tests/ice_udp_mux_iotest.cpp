@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ice/io/agent_driver.hpp"
+#include "ice/io/agent_interfaces.hpp"
 #include "ice/io/udp_mux.hpp"
 
 using namespace floe;
@@ -109,4 +110,15 @@ TEST(IceUdpMux, ManyAgentsShareOneGatewayPort) {
   gw.clear();
   EXPECT_EQ(gateway_port.demux().ufrag_count(), 0u);
   EXPECT_EQ(gateway_port.demux().tuple_count(), 0u);
+}
+
+TEST(IceInterfaces, ListsLoopbackOnlyWhenAsked) {
+  auto with = io::list_interface_addresses(true);
+  bool has_lo = false;
+  for (const auto& a : with) {
+    EXPECT_FALSE(a.address.is_v6() && a.address.is_link_local());
+    has_lo = has_lo || a.address.is_loopback();
+  }
+  EXPECT_TRUE(has_lo);
+  for (const auto& a : io::list_interface_addresses(false)) EXPECT_FALSE(a.address.is_loopback());
 }
