@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Floe's ICE agent (ice_peer) against aioice on loopback.
 
-Usage: aioice_interop.py PATH_TO_ICE_PEER controlling|controlled
-`controlling` is Floe's role; aioice takes the other one. Exits non-zero on
+Usage: aioice_interop.py PATH_TO_ICE_PEER controlling|controlled [ipv6]
+`controlling` is Floe's role; aioice takes the other one. With `ipv6` both
+sides use ::1 instead of 127.0.0.1. Exits non-zero on
 any failure and prints what it checked.
 """
 import asyncio
@@ -19,16 +20,17 @@ def fail(msg):
     sys.exit(1)
 
 
-async def main(peer_path, floe_role):
-    # aioice skips 127.0.0.1 when it lists interfaces; the test stays on loopback.
-    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
+async def main(peer_path, floe_role, ipv6):
+    # aioice skips loopback when it lists interfaces; the test stays on loopback.
+    loopback = "::1" if ipv6 else "127.0.0.1"
+    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: [loopback]
     floe_controlling = floe_role == "controlling"
     conn = aioice.Connection(ice_controlling=not floe_controlling, components=1,
-                             use_ipv6=False)
+                             use_ipv4=not ipv6, use_ipv6=ipv6)
     await conn.gather_candidates()
 
     proc = await asyncio.create_subprocess_exec(
-        peer_path, "--role", floe_role, "--bind", "127.0.0.1:0",
+        peer_path, "--role", floe_role, "--bind", "[::1]:0" if ipv6 else "127.0.0.1:0",
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
     lines = asyncio.Queue()
 
@@ -90,7 +92,8 @@ async def main(peer_path, floe_role):
         print("checked: aioice connect() completed (a pair was nominated)", flush=True)
         selected = await next_line(lambda l: l.startswith("selected "), "Floe selected pair")
         _, floe_local, floe_remote, _ = selected.split()
-        aio_local = "%s:%d" % (conn.local_candidates[0].host, conn.local_candidates[0].port)
+        host = conn.local_candidates[0].host
+        aio_local = ("[%s]:%d" if ":" in host else "%s:%d") % (host, conn.local_candidates[0].port)
         if floe_remote != aio_local:
             fail("Floe selected %s, aioice is at %s" % (floe_remote, aio_local))
         print("checked: Floe selected %s -> %s (aioice's address)" % (floe_local, floe_remote),
@@ -133,8 +136,9 @@ async def main(peer_path, floe_role):
         await asyncio.wait_for(proc.wait(), 5)
         if proc.returncode != 0:
             fail("ice_peer exited with %d" % proc.returncode)
-        print("PASS: Floe %s vs aioice %s" %
-              (floe_role, "controlled" if floe_controlling else "controlling"), flush=True)
+        print("PASS: Floe %s vs aioice %s over %s" %
+              (floe_role, "controlled" if floe_controlling else "controlling",
+               "IPv6" if ipv6 else "IPv4"), flush=True)
     finally:
         if proc.returncode is None:
             proc.kill()
@@ -144,6 +148,6 @@ async def main(peer_path, floe_role):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[2] not in ("controlling", "controlled"):
-        fail("usage: aioice_interop.py ICE_PEER controlling|controlled")
-    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    if len(sys.argv) not in (3, 4) or sys.argv[2] not in ("controlling", "controlled"):
+        fail("usage: aioice_interop.py ICE_PEER controlling|controlled [ipv6]")
+    asyncio.run(main(sys.argv[1], sys.argv[2], len(sys.argv) == 4 and sys.argv[3] == "ipv6"))
