@@ -27,7 +27,12 @@ ScopedEngineClock::~ScopedEngineClock() {
 
 }  // namespace floe::dtls
 
-extern "C" int gettimeofday(struct timeval* __restrict tv, void* __restrict) noexcept {
+extern "C" int gettimeofday(struct timeval* __restrict tv, void* __restrict tz) noexcept {
+  if (tz != nullptr) {  // obsolete (POSIX leaves it unspecified); glibc reports UTC
+    auto* zone = static_cast<struct timezone*>(tz);
+    zone->tz_minuteswest = 0;
+    zone->tz_dsttime = 0;
+  }
   if (floe::dtls::t_active) {
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                   floe::dtls::t_now.time_since_epoch())

@@ -165,9 +165,10 @@ void SctpAssociation::push(Output o) {
 
 void SctpAssociation::on_packet_out(const void* data, std::size_t len) {
   auto* p = static_cast<const std::uint8_t*>(data);
+  Bytes packet(p, p + len);
   std::lock_guard lock(mu_);
   ++counters_.packets_out;
-  out_.push_back(Transmit{Bytes(p, p + len)});
+  out_.emplace_back(std::in_place_type<Transmit>, std::move(packet));
 }
 
 void SctpAssociation::on_inbound(const void* data, std::size_t len, std::uint16_t sid,

@@ -1,20 +1,22 @@
 #include "dtls/sctp/dcep.hpp"
 
+#include <algorithm>
+
 namespace floe::sctp {
 
 Bytes encode_open(const DataChannelOpen& open) {
   // RFC 8832 §5.1 layout: type, channel type, priority, reliability,
   // label length, protocol length, label, protocol.
-  Bytes out;
-  ByteWriter w(out);
-  w.u8(kDcepOpen);
-  w.u8(static_cast<std::uint8_t>(open.channel_type));
-  w.u16(open.priority);
-  w.u32(open.reliability_parameter);
-  w.u16(static_cast<std::uint16_t>(open.label.size()));
-  w.u16(static_cast<std::uint16_t>(open.protocol.size()));
-  w.bytes(as_bytes(open.label));
-  w.bytes(as_bytes(open.protocol));
+  Bytes out(12 + open.label.size() + open.protocol.size());
+  out[0] = kDcepOpen;
+  out[1] = static_cast<std::uint8_t>(open.channel_type);
+  store_be16(&out[2], open.priority);
+  store_be32(&out[4], open.reliability_parameter);
+  store_be16(&out[8], static_cast<std::uint16_t>(open.label.size()));
+  store_be16(&out[10], static_cast<std::uint16_t>(open.protocol.size()));
+  std::copy(open.label.begin(), open.label.end(), out.begin() + 12);
+  std::copy(open.protocol.begin(), open.protocol.end(),
+            out.begin() + 12 + static_cast<std::ptrdiff_t>(open.label.size()));
   return out;
 }
 

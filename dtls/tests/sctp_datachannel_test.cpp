@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 
 #include "dtls/sctp/association.hpp"
@@ -150,8 +151,13 @@ TEST(DataChannels, EachSideOpensAChannelAndAllSizesCrossOrderedAndUnordered) {
       for (std::size_t n : kSizes)
         for (bool binary : {false, true}) want.emplace_back(pattern(n, ++seed), binary);
       if (id == *b_id) {  // unordered: same multiset
-        std::sort(got.begin(), got.end());
-        std::sort(want.begin(), want.end());
+        auto less = [](const std::pair<Bytes, bool>& x, const std::pair<Bytes, bool>& y) {
+          if (x.first.size() != y.first.size()) return x.first.size() < y.first.size();
+          if (x.second != y.second) return x.second < y.second;
+          return x.first.size() > 0 && std::memcmp(x.first.data(), y.first.data(), x.first.size()) < 0;
+        };
+        std::sort(got.begin(), got.end(), less);
+        std::sort(want.begin(), want.end(), less);
       }
       ASSERT_EQ(got.size(), want.size());
       for (std::size_t i = 0; i < got.size(); ++i) {
