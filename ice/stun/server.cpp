@@ -157,8 +157,12 @@ void BindingServer::handle_input(Instant, SocketId on, const SocketAddress& sour
   if (rfc5780) {
     const SocketAddress& origin = sockets_[out_socket].info.local;
     if (!origin.ip().is_unspecified()) b.add_address(attr::ResponseOrigin, origin);
-    // RFC 5780 §7.4: where "change IP and port" would answer from.
-    const SocketId other = self.peer[!self.info.alternate_ip][!self.info.alternate_port];
+    // RFC 5780 §7.4: where "change IP and port" answers from, seen from the
+    // primary socket that test I (§4.3) reaches. Every socket of the group
+    // names the same alternate socket: clients such as coturn's
+    // turnutils_natdiscovery take OTHER-ADDRESS from the test II response
+    // to aim test III, and a per-socket answer would send them elsewhere.
+    const SocketId other = self.peer[1][1];
     b.add_address(attr::OtherAddress, sockets_[other].info.local);
   }
   if (!cfg_.software.empty()) b.add_string(attr::Software, cfg_.software);
