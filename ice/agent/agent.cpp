@@ -231,18 +231,20 @@ InputResult IceAgent::handle_input(Instant now, const Datagram& d) {
     ++counters_.data_after_failure;
     return InputResult::Dropped;
   }
-  if (selected_ && selected_->local.base == d.local && selected_->remote.address == d.remote)
-    return InputResult::ApplicationData;
-  auto* p = checks_.find_valid(d.local, d.remote);
-  if (!p || !p->valid) {
-    ++counters_.data_unvalidated;
-    return InputResult::Dropped;
+  if (!(selected_ && selected_->local.base == d.local && selected_->remote.address == d.remote)) {
+    auto* p = checks_.find_valid(d.local, d.remote);
+    if (!p || !p->valid) {
+      ++counters_.data_unvalidated;
+      return InputResult::Dropped;
+    }
+    // Chrome may nominate several pairs; media shows which one it settled on.
+    if (p->nominated && role_ == IceRole::Controlled) {
+      p->nominated_order = ++nomination_order_;
+      select(now, *p);
+    }
   }
-  // Chrome may nominate several pairs; media shows which one it settled on.
-  if (p->nominated && role_ == IceRole::Controlled) {
-    p->nominated_order = ++nomination_order_;
-    select(now, *p);
-  }
+  if (cfg_.data_as_events)
+    out_.push_back(ApplicationData{d.local, d.remote, Bytes(d.bytes.begin(), d.bytes.end())});
   return InputResult::ApplicationData;
 }
 

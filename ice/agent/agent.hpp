@@ -6,7 +6,11 @@
 //
 // Application data: handle_input() returns InputResult::ApplicationData for a
 // non-STUN datagram that came over a validated pair; the caller then hands
-// the bytes it already holds to DTLS/SRTP, so nothing is copied per packet.
+// the bytes it already holds to DTLS/SRTP, so nothing is copied per packet
+// (IceConfig::data_as_events queues a copy as an event instead).
+//
+// Failed is only declared once both end_of_local_addresses() and
+// end_of_remote_candidates() were called (trickle: more may come).
 // send() queues a Transmit on the selected pair; selected_route() gives the
 // addresses for a zero-copy send path.
 #include <cstdint>
@@ -58,6 +62,10 @@ struct IceConfig {
   Duration keepalive_interval = seconds(15);  // §11 Tr
   ConsentConfig consent;
   GatherConfig gather;
+  // Also queue validated application data as ApplicationData events (one
+  // copy per datagram). Off: the caller uses handle_input()'s result and
+  // the bytes it already holds.
+  bool data_as_events = false;
 };
 
 // Reasons for everything the agent ignored or dropped (DESIGN.md asks for
@@ -97,8 +105,14 @@ struct LocalCandidate { Candidate candidate; };  // trickle it to the peer
 struct GatheringComplete {};                      // send end-of-candidates
 struct StateChanged { IceState state; };
 struct SelectedPairChanged { Candidate local; Candidate remote; };
-using IceOutput =
-    std::variant<Transmit, LocalCandidate, GatheringComplete, StateChanged, SelectedPairChanged>;
+// Only with IceConfig::data_as_events: a copy of validated non-STUN input.
+struct ApplicationData {
+  SocketAddress local;
+  SocketAddress remote;
+  Bytes bytes;
+};
+using IceOutput = std::variant<Transmit, LocalCandidate, GatheringComplete, StateChanged,
+                               SelectedPairChanged, ApplicationData>;
 
 enum class InputResult : std::uint8_t {
   Stun,             // consumed by the agent

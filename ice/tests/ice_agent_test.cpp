@@ -83,11 +83,15 @@ TEST(IceAgent, HostToHostControllingA) {
 }
 
 TEST(IceAgent, HostToHostControllingB) {
-  Pair2 p(IceRole::Controlled, IceRole::Controlling);
+  IceConfig cfg;
+  cfg.data_as_events = true;
+  Pair2 p(IceRole::Controlled, IceRole::Controlling, 1, cfg);
   p.start();
   ASSERT_TRUE(p.connect());
   EXPECT_EQ(p.a.agent.role(), IceRole::Controlled);
   p.expect_data_flows();
+  EXPECT_EQ(p.a.data_events, 3u);
+  EXPECT_EQ(p.b.data_events, 3u);
 }
 
 TEST(IceAgent, ConnectsThroughLossReorderingAndDelay) {

@@ -25,6 +25,7 @@ struct Peer {
   std::vector<Candidate> gathered;
   bool gathering_complete = false;
   std::uint64_t transmits = 0;
+  std::uint64_t data_events = 0;  // ApplicationData events (data_as_events)
 
   Peer(std::string n, IceConfig cfg) : name(std::move(n)), agent(std::move(cfg)) {}
   bool connected() const {
@@ -137,6 +138,8 @@ class Network {
           p.states.push_back(s->state);
         } else if (auto* sel = std::get_if<SelectedPairChanged>(&*o)) {
           p.selections.push_back(*sel);
+        } else if (std::get_if<ApplicationData>(&*o)) {
+          ++p.data_events;
         }
       }
     }
