@@ -3,7 +3,7 @@
 # veth pairs, nftables). Servers live in the lab's "pub" namespace on its two
 # addresses: `floe stun-server` (port 3478) and coturn's turnserver (4478).
 # From a host without NAT and hosts behind full-cone, port-restricted and
-# symmetric NATs, floe nat-probe must find the behaviour each NAT was built
+# symmetric NATs and a restricted-cone one, floe nat-probe must find the behaviour each NAT was built
 # with, against both servers, and coturn's turnutils_natdiscovery run against
 # floe's server must agree on the mapping.
 source "$(dirname "$0")/stun_common.bash"
@@ -19,6 +19,21 @@ lab_add_public_host open
 lab_add_nat_host fc 1 full-cone
 lab_add_nat_host pr 2 port-restricted
 lab_add_nat_host sy 3 symmetric
+# A restricted-cone NAT (endpoint-independent mapping, address-dependent
+# filtering) is not among the lab's kinds: a full-cone NAT plus a forward
+# filter that admits inbound UDP to a host port only from IPs that port has
+# sent to (forward sees the inside port: before SNAT, after DNAT).
+lab_add_nat_host rc 4 full-cone
+lab_exec nat-rc nft -f - <<'NFT'
+table ip adf {
+  set contacted { type ipv4_addr . inet_service; flags dynamic, timeout; timeout 120s; }
+  chain inbound {
+    type filter hook forward priority filter;
+    iifname "lan" meta l4proto udp update @contacted { ip daddr . udp sport }
+    iifname "wan" meta l4proto udp ip saddr . udp dport != @contacted drop
+  }
+}
+NFT
 
 S1=$LAB_SERVER_IP1
 S2=$LAB_SERVER_IP2
@@ -55,6 +70,7 @@ for port in 3478 4478; do
   expect fc "$port" True endpoint-independent endpoint-independent
   expect pr "$port" True endpoint-independent address-and-port-dependent
   expect sy "$port" True address-and-port-dependent address-and-port-dependent
+  expect rc "$port" True endpoint-independent address-dependent
 done
 
 # coturn's own client, against floe's server, from behind the NATs.
@@ -66,7 +82,7 @@ natdisc() {
     grep -oE "NAT with [A-Za-z ]+ Mapping" | head -1
 }
 for pair in "open:Endpoint Independent" "fc:Endpoint Independent" "pr:Endpoint Independent" \
-            "sy:Address and Port Dependent"; do
+            "rc:Endpoint Independent" "sy:Address and Port Dependent"; do
   host=${pair%%:*}
   want=${pair#*:}
   got=$(natdisc "$host") || true
