@@ -2,6 +2,7 @@
 
 #include "ice/agent/candidate.hpp"
 #include "ice/agent/check_list.hpp"
+#include "ice/agent/consent.hpp"
 #include "ice/agent/gathering.hpp"
 
 using namespace floe;
@@ -226,4 +227,34 @@ TEST(IceGathering, DeadStunServerDoesNotHoldUpGathering) {
   EXPECT_EQ(sent, 3);
   EXPECT_LE(now - Instant{}, seconds(4));
   EXPECT_EQ(g.stun_failures(), 1u);
+}
+
+TEST(IceConsent, JitteredIntervalAndExpiry) {
+  // RFC 7675 §5.1: sends every 0.8-1.2 x 5 s; no answer for 30 s: expired.
+  ConsentFreshness c;
+  Instant t0{};
+  c.start(t0);
+  Instant now = t0;
+  Duration min = seconds(100), max{};
+  for (int i = 0; i < 200; ++i) {
+    const Instant due = c.next_timeout(now);
+    const Duration gap = due - now;
+    if (gap > Duration::zero() && gap <= seconds(6)) {
+      min = std::min(min, gap);
+      max = std::max(max, gap);
+    }
+    now = due;
+    if (c.send_due(now)) {
+      c.on_sent(now);
+      c.on_response(now);  // answered at once: stays fresh
+    }
+  }
+  EXPECT_GE(min, milliseconds(4000));
+  EXPECT_LE(max, milliseconds(6000));
+  EXPECT_GT(max - min, milliseconds(200));  // it does vary
+  EXPECT_EQ(c.status(now), ConsentFreshness::Status::Fresh);
+  const Instant last = c.last_response();
+  EXPECT_EQ(c.status(last + seconds(11)), ConsentFreshness::Status::Stale);
+  EXPECT_EQ(c.status(last + seconds(30)), ConsentFreshness::Status::Expired);
+  EXPECT_EQ(c.next_timeout(last + seconds(11)) <= last + seconds(30), true);
 }
