@@ -164,6 +164,11 @@ void UserAgent::on_response(Instant now, Message response) {
   ++stats_.responses;
   auto via = response.top_via();
   auto cseq = response.cseq();
+  // §18.1.2: a response whose top Via is not the sent-by we insert is not ours.
+  if (!iequals(via->host, cfg_.host) || via->port.value_or(5060) != cfg_.port) {
+    ++stats_.stray_responses;
+    return;
+  }
   std::string key = via->branch() + "|" + cseq->method;
   auto it = clients_.find(key);
   if (it != clients_.end()) {

@@ -1,5 +1,7 @@
 #include "gateway/sip/io/transport.hpp"
 
+#include <vector>
+
 namespace floe::sip::io {
 
 namespace asio = boost::asio;
@@ -32,11 +34,12 @@ struct SipTransport::Connection {
   std::deque<Bytes> queue;  // bytes waiting for the connection or the previous write
   bool connected = false;
   bool writing = false;
+  Instant partial_since = kNever;  // when the framer last started holding a partial message
 };
 
 SipTransport::SipTransport(asio::io_context& io, UserAgent& ua, const SocketAddress& local,
                            bool with_tcp)
-    : io_(io), ua_(ua), udp_(io), timer_(io) {
+    : io_(io), ua_(ua), udp_(io), timer_(io), sweep_timer_(io) {
   udp::endpoint ep(to_asio(local.ip()), local.port());
   udp_.open(ep.protocol());
   udp_.bind(ep);
@@ -49,6 +52,7 @@ SipTransport::SipTransport(asio::io_context& io, UserAgent& ua, const SocketAddr
     acceptor_->bind(tep);
     acceptor_->listen();
     accept_tcp();
+    sweep();
   }
   receive_udp();
 }
@@ -65,6 +69,24 @@ void SipTransport::close() {
   for (auto& [addr, c] : connections_) c->socket.close(ec);
   connections_.clear();
   timer_.cancel();
+  sweep_timer_.cancel();
+}
+
+void SipTransport::sweep() {
+  sweep_timer_.expires_after(seconds(5));
+  sweep_timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
+    if (ec || !*alive) return;
+    Instant now = Clock::now();
+    std::vector<std::shared_ptr<Connection>> stale;
+    for (auto& [addr, c] : connections_)
+      if (c->partial_since != kNever && now - c->partial_since > kPartialMessageTimeout)
+        stale.push_back(c);
+    for (auto& c : stale) {
+      ++stats_.partial_timeouts;
+      drop(c);
+    }
+    sweep();
+  });
 }
 
 SocketAddress SipTransport::local_udp() const {
@@ -165,10 +187,14 @@ void SipTransport::start_read(const std::shared_ptr<Connection>& c) {
           return;
         }
         c->framer.push(ByteView(c->buf.data(), n));
+        bool progressed = false;
         while (auto msg = c->framer.next()) {
           ++stats_.tcp_in;
+          progressed = true;
           ua_.handle_input(Clock::now(), Transport::Tcp, c->peer, *msg);
         }
+        if (c->framer.buffered() == 0) c->partial_since = kNever;
+        else if (progressed || c->partial_since == kNever) c->partial_since = Clock::now();
         kick();
         if (c->framer.failed()) {
           // §18.3: a stream that cannot be framed cannot resynchronise.

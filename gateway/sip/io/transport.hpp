@@ -25,11 +25,17 @@ struct TransportStats {
   std::uint64_t tcp_in = 0, tcp_out = 0;
   std::uint64_t tcp_accepted = 0, tcp_connected = 0, tcp_closed = 0;
   std::uint64_t framing_errors = 0;  // stream closed after a framer error
+  std::uint64_t partial_timeouts = 0;  // closed: a message stayed incomplete too long
   std::uint64_t send_errors = 0;
 };
 
 class SipTransport {
  public:
+  // A connection holding part of a message for this long is closed: a
+  // Content-Length that promises more than ever comes would otherwise pin
+  // the buffer forever (64*T1, the longest a transaction waits).
+  static constexpr Duration kPartialMessageTimeout = seconds(32);
+
   // Binds UDP (and TCP when `tcp` is set) on `local`; port 0 picks one.
   SipTransport(boost::asio::io_context& io, UserAgent& ua, const SocketAddress& local,
                bool tcp = true);
@@ -55,12 +61,14 @@ class SipTransport {
   void write_next(const std::shared_ptr<Connection>& c);
   void drop(const std::shared_ptr<Connection>& c);
   void arm_timer();
+  void sweep();
 
   boost::asio::io_context& io_;
   UserAgent& ua_;
   boost::asio::ip::udp::socket udp_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
   boost::asio::steady_timer timer_;
+  boost::asio::steady_timer sweep_timer_;
   std::map<SocketAddress, std::shared_ptr<Connection>> connections_;
   std::array<std::uint8_t, 65536> udp_buf_{};
   boost::asio::ip::udp::endpoint udp_from_;

@@ -386,3 +386,54 @@ TEST(SipUserAgent, ReliableTransportFinalResponsesReachTheTu) {
   EXPECT_EQ(evs[0].status, 486);
   ASSERT_EQ(drain(ua).size(), 1u);  // the ACK
 }
+
+TEST(SipUserAgent, OutboundProxyTakesEveryRequestAndForeignViaIsDropped) {
+  Instant t0{};
+  auto cfg = ua_config();
+  cfg.outbound_proxy = Target{Transport::Udp, *SocketAddress::parse("127.0.0.9:5099")};
+  UserAgent ua(cfg);
+  // A host name the engine cannot resolve still works through the proxy.
+  Uri named = *Uri::parse("sip:bob@trunk.example.test");
+  ua.send_request(t0, ua.new_request("OPTIONS", named, named, kAlice));
+  auto sent = drain(ua);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].transmit.destination, *SocketAddress::parse("127.0.0.9:5099"));
+  EXPECT_EQ(sent[0].message.request_uri.host, "trunk.example.test");
+  // Without a proxy an unresolvable host is refused up front.
+  UserAgent plain(ua_config());
+  EXPECT_EQ(plain.send_request(t0, plain.new_request("OPTIONS", named, named, kAlice)), 0u);
+
+  auto forged = reply(sent[0].message, 200);
+  auto via = *forged.top_via();
+  via.host = "192.0.2.66";
+  forged.set_top_via(via);
+  deliver(ua, t0, forged);
+  EXPECT_TRUE(events(ua).empty());
+  EXPECT_EQ(ua.stats().stray_responses, 1u);
+}
+
+TEST(SipUserAgent, InDialogMessageAndUpdateCarryBodiesAndNumbers) {
+  Instant t0{};
+  UserAgent ua(ua_config());
+  ua.send_request(t0, ua.new_request("INVITE", kBob, kBob, kAlice));
+  auto req = drain(ua).at(0).message;
+  auto ok = reply(req, 200);
+  ok.add("Contact", "<sip:bob@127.0.0.1:5070>");
+  deliver(ua, t0, ok);
+  auto id = *events(ua).at(0).dialog;
+  drain(ua);
+  std::string text = "hello over SIP";
+  ua.send_in_dialog(t0, id, "MESSAGE", Bytes(text.begin(), text.end()), "text/plain");
+  ua.send_in_dialog(t0, id, "UPDATE");
+  ua.send_in_dialog(t0, id, "INFO", Bytes{'1'}, "application/dtmf-relay");
+  auto sent = drain(ua);
+  ASSERT_EQ(sent.size(), 3u);
+  EXPECT_EQ(sent[0].message.method, "MESSAGE");
+  EXPECT_EQ(sent[0].message.header("Content-Type"), "text/plain");
+  EXPECT_EQ(std::string(sent[0].message.body.begin(), sent[0].message.body.end()), text);
+  EXPECT_EQ(sent[0].message.cseq()->number, 2u);
+  EXPECT_EQ(sent[1].message.cseq()->number, 3u);
+  EXPECT_EQ(sent[1].message.header("Contact"), "<sip:floe@127.0.0.1:5060>");  // target refresh
+  EXPECT_EQ(sent[2].message.cseq()->method, "INFO");
+  EXPECT_EQ(sent[2].message.request_uri.to_string(), "sip:bob@127.0.0.1:5070");
+}
