@@ -3,7 +3,8 @@
 # veth pairs, nftables). Servers live in the lab's "pub" namespace on its two
 # addresses: `floe stun-server` (port 3478) and coturn's turnserver (4478).
 # From a host without NAT and hosts behind full-cone, port-restricted and
-# symmetric NATs and a restricted-cone one, floe nat-probe must find the behaviour each NAT was built
+# symmetric NATs, a restricted-cone one and one with address-dependent
+# mapping, floe nat-probe must find the behaviour each NAT was built
 # with, against both servers, and coturn's turnutils_natdiscovery run against
 # floe's server must agree on the mapping.
 source "$(dirname "$0")/stun_common.bash"
@@ -34,6 +35,13 @@ table ip adf {
   }
 }
 NFT
+# Address-dependent mapping: the outside port is a hash of the destination
+# IP and the inside port, so it changes with the server IP but not its port;
+# conntrack keeps filtering address-and-port-dependent.
+lab_add_nat_host ad 5 port-restricted
+lab_exec nat-ad nft flush chain ip nat post
+lab_exec nat-ad nft add rule ip nat post oifname wan meta l4proto udp \
+  snat to 198.18.5.2 : jhash ip daddr . udp sport mod 30000 offset 20000
 
 S1=$LAB_SERVER_IP1
 S2=$LAB_SERVER_IP2
@@ -71,6 +79,7 @@ for port in 3478 4478; do
   expect pr "$port" True endpoint-independent address-and-port-dependent
   expect sy "$port" True address-and-port-dependent address-and-port-dependent
   expect rc "$port" True endpoint-independent address-dependent
+  expect ad "$port" True address-dependent address-and-port-dependent
 done
 
 # coturn's own client, against floe's server, from behind the NATs.
@@ -82,7 +91,7 @@ natdisc() {
     grep -oE "NAT with [A-Za-z ]+ Mapping" | head -1
 }
 for pair in "open:Endpoint Independent" "fc:Endpoint Independent" "pr:Endpoint Independent" \
-            "rc:Endpoint Independent" "sy:Address and Port Dependent"; do
+            "rc:Endpoint Independent" "ad:Address Dependent" "sy:Address and Port Dependent"; do
   host=${pair%%:*}
   want=${pair#*:}
   got=$(natdisc "$host") || true
