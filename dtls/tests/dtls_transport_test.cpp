@@ -88,7 +88,7 @@ TEST_P(HandshakeTest, CleanLinkDerivesMatchingSrtpKeys) {
   EXPECT_EQ(p.s[0].connected->peer_fingerprint, p.s[1].cert->fingerprint());
   EXPECT_EQ(p.s[0].t->counters().retransmit_timeouts, 0u);
   EXPECT_EQ(p.s[1].t->counters().retransmit_timeouts, 0u);
-  // Every datagram respects the 1200-byte MTU (fragmentation, RFC 6347 §4.2.3).
+  EXPECT_LE(link->largest_datagram(), 1200u);
   EXPECT_EQ(p.s[0].t->next_timeout(), kNever);
 }
 
@@ -136,6 +136,30 @@ TEST(DtlsTransport, PreferredProfileIsTheServersChoiceAmongOffered) {
   link->run_until(kT0 + seconds(5), [&] { return p.both_connected() || p.any_failed(); });
   ASSERT_TRUE(p.both_connected());
   expect_matching_keys(p, SrtpProfile::AeadAes128Gcm);
+}
+
+TEST(DtlsTransport, SmallMtuFragmentsHandshakeMessages) {
+  // RFC 6347 §4.2.3: handshake messages larger than the MTU are fragmented.
+  // An RSA-2048 certificate (~800 bytes) cannot fit a 400-byte datagram.
+  auto ca = Certificate::generate(KeyType::Rsa2048), cb = Certificate::generate(KeyType::Rsa2048);
+  DtlsConfig a, b;
+  a.role = Role::Client;
+  b.role = Role::Server;
+  a.mtu = b.mtu = 400;
+  a.remote_fingerprint = cb->fingerprint();
+  b.remote_fingerprint = ca->fingerprint();
+  DtlsTransport ta(DtlsContext::create(ca), a), tb(DtlsContext::create(cb), b);
+  VirtualLink link(ta, tb, {.loss = 0.1, .max_delay = milliseconds(30), .seed = 4}, kT0);
+  int connected = 0;
+  link.on_event = [&](int, DtlsTransport::Output& o) {
+    connected += std::holds_alternative<DtlsTransport::Connected>(o);
+  };
+  ta.start(kT0);
+  tb.start(kT0);
+  link.run_until(kT0 + seconds(60), [&] { return connected == 2; });
+  EXPECT_EQ(connected, 2);
+  EXPECT_LE(link.largest_datagram(), 400u);
+  EXPECT_GT(link.delivered(), 10u);
 }
 
 TEST(DtlsTransport, RsaCertificatesWork) {

@@ -31,6 +31,7 @@ class VirtualLink {
   Instant now() const { return now_; }
   std::uint64_t delivered() const { return delivered_; }
   std::uint64_t dropped() const { return dropped_; }
+  std::size_t largest_datagram() const { return largest_; }
   // Drops everything either side sends while true.
   bool blackhole = false;
   // Optional layer above DTLS (SCTP): its timer, its timeout handler, and a
@@ -85,6 +86,7 @@ class VirtualLink {
     Bytes data;
   };
   void send(int from, Bytes data) {
+    largest_ = std::max(largest_, data.size());
     std::uniform_real_distribution<double> u(0.0, 1.0);
     if (blackhole || u(rng_) < p_.loss) {
       ++dropped_;
@@ -104,6 +106,7 @@ class VirtualLink {
   std::uint64_t seq_ = 0;
   std::uint64_t delivered_ = 0;
   std::uint64_t dropped_ = 0;
+  std::size_t largest_ = 0;
 };
 
 }  // namespace floe::dtls::test
