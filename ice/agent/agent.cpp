@@ -31,7 +31,10 @@ IceCredentials IceCredentials::random() {
 IceAgent::IceAgent(IceConfig config)
     : cfg_(std::move(config)),
       tie_breaker_(random_u64()),
-      local_(IceCredentials::random()),
+      local_(cfg_.local_credentials && cfg_.local_credentials->ufrag.size() >= 4 &&
+                     cfg_.local_credentials->pwd.size() >= 22
+                 ? *cfg_.local_credentials
+                 : IceCredentials::random()),
       gatherer_(cfg_.gather),
       checks_(cfg_.max_pairs),
       consent_(cfg_.consent) {}

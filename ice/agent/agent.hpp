@@ -62,6 +62,9 @@ struct IceConfig {
   Duration keepalive_interval = seconds(15);  // §11 Tr
   ConsentConfig consent;
   GatherConfig gather;
+  // Fixed local credentials instead of random ones (tests, fuzzing, or a
+  // signalling layer that picks them). Must satisfy the §5.3 lengths.
+  std::optional<IceCredentials> local_credentials;
   // Also queue validated application data as ApplicationData events (one
   // copy per datagram). Off: the caller uses handle_input()'s result and
   // the bytes it already holds.
