@@ -24,6 +24,7 @@ using dtls::test::LinkParams;
 using dtls::test::VirtualLink;
 
 const Instant kT0 = Instant{} + seconds(5000);
+using std::chrono::minutes;
 constexpr std::size_t kMax = 256 * 1024;
 
 struct End {
@@ -41,7 +42,9 @@ class DataChannelPair {
   End e[2];
   std::unique_ptr<VirtualLink> link;
 
-  explicit DataChannelPair(LinkParams p = {}) {
+  bool dtls_up[2] = {false, false};
+
+  explicit DataChannelPair(LinkParams p = {}, bool auto_start_sctp = true) {
     auto ca = Certificate::generate(), cb = Certificate::generate();
     DtlsConfig da, db;
     da.role = Role::Client;
@@ -56,8 +59,11 @@ class DataChannelPair {
     e[0].sctp = std::make_unique<SctpAssociation>(sa);
     e[1].sctp = std::make_unique<SctpAssociation>(sb);
     link = std::make_unique<VirtualLink>(*e[0].dtls, *e[1].dtls, p, kT0);
-    link->on_event = [this](int side, DtlsTransport::Output& o) {
-      if (std::holds_alternative<DtlsTransport::Connected>(o)) e[side].sctp->start(link->now());
+    link->on_event = [this, auto_start_sctp](int side, DtlsTransport::Output& o) {
+      if (std::holds_alternative<DtlsTransport::Connected>(o)) {
+        dtls_up[side] = true;
+        if (auto_start_sctp) e[side].sctp->start(link->now());
+      }
       if (auto* d = std::get_if<DtlsTransport::ApplicationData>(&o))
         e[side].sctp->handle_input(link->now(), d->data);
     };
@@ -268,6 +274,46 @@ TEST(DataChannels, OversizedMessagesAreRefusedAndShutdownClosesBothEnds) {
   EXPECT_EQ(p.e[0].channel_closed.size(), 1u);
   EXPECT_EQ(p.e[1].channel_closed.size(), 1u);
   EXPECT_EQ(p.e[1].sctp->next_timeout(), kNever);
+}
+
+// usrsctp's timers run on the virtual clock (usrsctp_handle_timers fed from
+// handle_timeout, its timestamps through ScopedEngineClock): INIT retransmits
+// and gives up after minutes of virtual time and milliseconds of real time.
+TEST(DataChannels, UnansweredInitFailsOnVirtualTime) {
+  DataChannelPair p({}, false);
+  ASSERT_TRUE(p.run(seconds(10), [&] { return p.dtls_up[0] && p.dtls_up[1]; }));
+  p.link->blackhole = true;
+  Instant started = p.now();
+  auto real_start = std::chrono::steady_clock::now();
+  p.e[0].sctp->start(p.now());
+  ASSERT_TRUE(p.run(minutes(10), [&] { return p.e[0].closed.has_value(); }));
+  EXPECT_NE(p.e[0].closed->find("could not start"), std::string::npos) << *p.e[0].closed;
+  Duration virtual_elapsed = p.now() - started;
+  std::printf("INIT abandoned after %lld ms of virtual time, %zu datagrams dropped\n",
+              static_cast<long long>(std::chrono::duration_cast<milliseconds>(virtual_elapsed).count()),
+              static_cast<std::size_t>(p.link->dropped()));
+  EXPECT_GT(virtual_elapsed, seconds(20));   // 8 INIT retransmissions with back-off
+  EXPECT_LT(virtual_elapsed, minutes(5));
+  EXPECT_LT(std::chrono::steady_clock::now() - real_start, seconds(30));
+  EXPECT_GT(p.link->dropped(), 5u);
+}
+
+TEST(DataChannels, PeerThatGoesSilentIsDeclaredLost) {
+  DataChannelPair p;
+  ASSERT_TRUE(p.connect());
+  auto id = p.e[0].sctp->open_channel(p.now(), {.label = "doomed"});
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(p.run(seconds(5), [&] { return p.e[1].opened.size() == 1; }));
+  p.link->blackhole = true;
+  ASSERT_TRUE(p.e[0].sctp->send(p.now(), *id, Bytes(5000, 1), true));
+  Instant silent_at = p.now();
+  ASSERT_TRUE(p.run(minutes(10), [&] { return p.e[0].closed.has_value(); }));
+  std::printf("association declared lost after %lld ms of virtual silence\n",
+              static_cast<long long>(
+                  std::chrono::duration_cast<milliseconds>(p.now() - silent_at).count()));
+  EXPECT_NE(p.e[0].closed->find("lost"), std::string::npos) << *p.e[0].closed;
+  ASSERT_EQ(p.e[0].channel_closed.size(), 1u);
+  EXPECT_EQ(p.e[0].channel_closed[0], *id);
 }
 
 TEST(Dcep, OpenRoundTripAndMalformedInput) {
