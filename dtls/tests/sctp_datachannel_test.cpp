@@ -175,6 +175,23 @@ TEST(DataChannels, EachSideOpensAChannelAndAllSizesCrossOrderedAndUnordered) {
   EXPECT_EQ(p.e[0].sctp->counters().oversized_dropped, 0u);
 }
 
+TEST(DataChannels, MaxSizeMessagesSurviveLossAndReordering) {
+  DataChannelPair p({.loss = 0.03, .max_delay = milliseconds(40), .seed = 9});
+  ASSERT_TRUE(p.connect());
+  auto id = p.e[1].sctp->open_channel(p.now(), {.label = "bulk"});
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(p.run(seconds(20), [&] { return p.e[0].opened.size() == 1 && p.e[1].opened.size() == 1; }));
+  for (int side = 0; side < 2; ++side)
+    for (std::uint8_t seed : {1, 2})
+      ASSERT_TRUE(p.e[side].sctp->send(p.now(), *id, pattern(kMax, seed), true));
+  ASSERT_TRUE(p.run(minutes(5), [&] { return p.e[0].messages.size() == 2 && p.e[1].messages.size() == 2; }));
+  for (int side = 0; side < 2; ++side) {
+    EXPECT_EQ(p.e[side].messages[0].data, pattern(kMax, 1));
+    EXPECT_EQ(p.e[side].messages[1].data, pattern(kMax, 2));
+  }
+  EXPECT_GT(p.link->dropped(), 0u);
+}
+
 TEST(DataChannels, NegotiatedChannelsNeedNoDcep) {
   DataChannelPair p;
   ASSERT_TRUE(p.connect());
