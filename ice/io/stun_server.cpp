@@ -60,7 +60,13 @@ struct StunServer::Impl {
         UdpListener* out = tx->socket < udp_by_id.size() ? udp_by_id[tx->socket] : nullptr;
         if (!out) continue;
         if (out->out.full()) flush(*out);
-        if (!out->out.push(tx->data, tx->to)) ++stats.udp_send_dropped;
+        // A wildcard listener answers from the address it was asked on, or a
+        // multi-homed host's reply would come from an IP the client's NAT
+        // never saw (and drop).
+        const auto source = tx->socket == id ? in.local_ip(i) : std::nullopt;
+        const bool queued = source ? out->out.push(tx->data, tx->to, *source)
+                                   : out->out.push(tx->data, tx->to);
+        if (!queued) ++stats.udp_send_dropped;
       }
       for (UdpListener* u : udp_by_id)
         if (u && !u->out.empty()) flush(*u);

@@ -28,8 +28,8 @@ void fill_headers(std::vector<mmsghdr>& hdrs, std::vector<iovec>& iov,
 }  // namespace
 
 RecvBatch::RecvBatch(std::size_t count, std::size_t capacity)
-    : count_(count), cap_(capacity), storage_(count * capacity), addrs_(count), iov_(count),
-      hdrs_(count) {
+    : count_(count), cap_(capacity), storage_(count * capacity),
+      control_(count * kControlSize), addrs_(count), iov_(count), hdrs_(count) {
   fill_headers(hdrs_, iov_, addrs_, storage_, cap_);
 }
 RecvBatch::~RecvBatch() = default;
@@ -40,8 +40,27 @@ void RecvBatch::prepare() {
   for (std::size_t i = 0; i < count_; ++i) {
     hdrs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
     hdrs_[i].msg_hdr.msg_flags = 0;
+    hdrs_[i].msg_hdr.msg_control = control_.data() + i * kControlSize;
+    hdrs_[i].msg_hdr.msg_controllen = kControlSize;
     iov_[i].iov_len = cap_;
   }
+}
+
+std::optional<IpAddress> RecvBatch::local_ip(std::size_t i) const {
+  auto* h = const_cast<msghdr*>(&hdrs_[i].msg_hdr);
+  for (cmsghdr* c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+      in_pktinfo pi;
+      std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
+      return IpAddress::v4(reinterpret_cast<const std::uint8_t*>(&pi.ipi_addr));
+    }
+    if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+      in6_pktinfo pi;
+      std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
+      return IpAddress::v6(reinterpret_cast<const std::uint8_t*>(&pi.ipi6_addr));
+    }
+  }
+  return std::nullopt;
 }
 
 ByteView RecvBatch::data(std::size_t i) const {
@@ -58,8 +77,8 @@ bool RecvBatch::truncated(std::size_t i) const {
 }
 
 SendBatch::SendBatch(std::size_t count, std::size_t capacity)
-    : count_(count), cap_(capacity), storage_(count * capacity), addrs_(count), iov_(count),
-      hdrs_(count) {
+    : count_(count), cap_(capacity), storage_(count * capacity),
+      control_(count * RecvBatch::kControlSize), addrs_(count), iov_(count), hdrs_(count) {
   fill_headers(hdrs_, iov_, addrs_, storage_, cap_);
 }
 SendBatch::~SendBatch() = default;
@@ -70,7 +89,38 @@ bool SendBatch::push(ByteView data, const SocketAddress& to) {
   std::memcpy(storage_.data() + i * cap_, data.data(), data.size());
   iov_[i].iov_len = data.size();
   hdrs_[i].msg_hdr.msg_namelen = to.to_sockaddr(&addrs_[i]);
+  hdrs_[i].msg_hdr.msg_control = nullptr;
+  hdrs_[i].msg_hdr.msg_controllen = 0;
   ++queued_;
+  return true;
+}
+
+bool SendBatch::push(ByteView data, const SocketAddress& to, const IpAddress& source) {
+  if (source.family() != to.family()) return push(data, to);
+  const std::size_t i = queued_;
+  if (!push(data, to)) return false;
+  msghdr& h = hdrs_[i].msg_hdr;
+  h.msg_control = control_.data() + i * RecvBatch::kControlSize;
+  std::memset(h.msg_control, 0, RecvBatch::kControlSize);
+  if (source.is_v4()) {
+    h.msg_controllen = CMSG_SPACE(sizeof(in_pktinfo));
+    cmsghdr* c = CMSG_FIRSTHDR(&h);
+    c->cmsg_level = IPPROTO_IP;
+    c->cmsg_type = IP_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
+    in_pktinfo pi{};
+    std::memcpy(&pi.ipi_spec_dst, source.data(), 4);
+    std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
+  } else {
+    h.msg_controllen = CMSG_SPACE(sizeof(in6_pktinfo));
+    cmsghdr* c = CMSG_FIRSTHDR(&h);
+    c->cmsg_level = IPPROTO_IPV6;
+    c->cmsg_type = IPV6_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
+    in6_pktinfo pi{};
+    std::memcpy(&pi.ipi6_addr, source.data(), 16);
+    std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
+  }
   return true;
 }
 
@@ -84,6 +134,10 @@ std::error_code UdpSocket::open(const SocketAddress& local, int buffer_bytes) {
   if (fd < 0) return last_error();
   int one = 1;
   if (family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (local.ip().is_unspecified()) {
+    if (family == AF_INET) ::setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+    else ::setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
+  }
   if (buffer_bytes > 0) {
     ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer_bytes, sizeof buffer_bytes);
     ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buffer_bytes, sizeof buffer_bytes);

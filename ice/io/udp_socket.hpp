@@ -36,12 +36,18 @@ class RecvBatch {
   std::optional<SocketAddress> peer(std::size_t i) const;
   // True when the datagram did not fit its slot and was cut (MSG_TRUNC).
   bool truncated(std::size_t i) const;
+  // The address the datagram was sent to, on sockets bound to a wildcard
+  // address (IP_PKTINFO / IPV6_RECVPKTINFO); nullopt otherwise.
+  std::optional<IpAddress> local_ip(std::size_t i) const;
+
+  static constexpr std::size_t kControlSize = 64;
 
  private:
   friend class UdpSocket;
   void prepare();
   std::size_t count_, cap_, received_ = 0;
   Bytes storage_;
+  Bytes control_;
   std::vector<sockaddr_storage> addrs_;
   std::vector<iovec> iov_;
   std::vector<mmsghdr> hdrs_;
@@ -57,6 +63,9 @@ class SendBatch {
 
   // Copies the datagram in; false when the batch is full or it is too large.
   bool push(ByteView data, const SocketAddress& to);
+  // Same, leaving from `source` (a local address of a wildcard-bound socket),
+  // so a multi-homed host answers from the address it was asked on.
+  bool push(ByteView data, const SocketAddress& to, const IpAddress& source);
   std::size_t size() const { return queued_; }
   bool full() const { return queued_ == count_; }
   bool empty() const { return queued_ == 0; }
@@ -66,6 +75,7 @@ class SendBatch {
   friend class UdpSocket;
   std::size_t count_, cap_, queued_ = 0;
   Bytes storage_;
+  Bytes control_;
   std::vector<sockaddr_storage> addrs_;
   std::vector<iovec> iov_;
   std::vector<mmsghdr> hdrs_;
@@ -79,7 +89,8 @@ class UdpSocket {
   UdpSocket& operator=(const UdpSocket&) = delete;
 
   // Binds to `local` (port 0 picks one). IPv6 sockets are v6-only so that
-  // 0.0.0.0 and [::] can share a port number.
+  // 0.0.0.0 and [::] can share a port number. A wildcard socket also asks
+  // for each datagram's destination address (RecvBatch::local_ip).
   std::error_code open(const SocketAddress& local, int buffer_bytes = 0);
   bool is_open() const;
   void close();

@@ -2,7 +2,8 @@
 # coturn's turnutils_stunclient against `floe stun-server`: plain Binding over
 # IPv4 and IPv6, then its RFC 5780 mode against floe with --alt-ip 127.0.0.2
 # (CHANGE-REQUEST, RESPONSE-ORIGIN, OTHER-ADDRESS, RESPONSE-PORT), then a
-# Binding over TCP (Python client: coturn has no TCP STUN client).
+# Binding over TCP and a wildcard listener's source address (Python clients:
+# coturn has no TCP STUN client).
 source "$(dirname "$0")/stun_common.bash"
 for tool in turnutils_stunclient python3 ss; do
   command -v "$tool" >/dev/null || { echo "FAIL: $tool is missing (scripts/deps/test.txt)"; exit 1; }
@@ -73,6 +74,23 @@ for tid in (t1, t2):
     assert found == local, f"XOR-MAPPED-ADDRESS {found} != {local}"
 print(f"ok: STUN over TCP answered two pipelined requests with XOR-MAPPED-ADDRESS {local[0]}:{local[1]}")
 EOF
+
+# 4. A wildcard listener answers from the address it was asked on
+#    (IP_PKTINFO): without that, a request to 127.0.0.2 would be answered
+#    from 127.0.0.1, and connected or NATed clients would never see it.
+W=$(pick_port)
+start_floe wildcard --listen "0.0.0.0:$W"
+python3 - "$W" <<'PY' || fail "wildcard listener answered from the wrong address"
+import os, socket, struct, sys
+port = int(sys.argv[1])
+for dst in ("127.0.0.1", "127.0.0.2", "127.0.0.3"):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    s.sendto(struct.pack("!HHI", 1, 0, 0x2112A442) + os.urandom(12), (dst, port))
+    _, src = s.recvfrom(2048)
+    assert src == (dst, port), f"asked {dst}:{port}, answered from {src[0]}:{src[1]}"
+    print(f"ok: request to {dst}:{port} answered from {src[0]}:{src[1]}")
+PY
 
 # Clean shutdown on SIGTERM with counters printed.
 kill -TERM "${pids[0]}"
