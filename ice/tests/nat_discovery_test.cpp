@@ -284,3 +284,44 @@ TEST(NatProbe, ErrorResponseToTestOneIsReported) {
   EXPECT_EQ(probe.result().error, ProbeError::ErrorResponse);
   EXPECT_EQ(probe.result().error_code, 420);
 }
+
+// Mutated and truncated answers are ignored or taken as answers, never a
+// crash, and the probe still ends on time.
+TEST(NatProbe, SurvivesMutatedResponses) {
+  std::uint64_t state = 0x2545F4914F6CDD1Dull;
+  auto next = [&] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  for (int run = 0; run < 200; ++run) {
+    NatProbeConfig cfg;
+    cfg.server = kPrimary;
+    cfg.local = kLocal;
+    cfg.test_timeout = milliseconds(300);
+    Instant now{};
+    NatProbe probe(now, cfg);
+    for (int guard = 0; !probe.done() && guard < 1000; ++guard) {
+      while (auto tx = probe.poll_output()) {
+        auto req = Message::parse(tx->data);
+        ASSERT_TRUE(req);
+        Bytes r;
+        MessageBuilder b(r, Class::Success, method::Binding, req->transaction_id());
+        b.add_xor_address(attr::XorMappedAddress, kLocal[0]);
+        b.add_address(attr::OtherAddress, kAlternate);
+        b.add_fingerprint();
+        for (int e = 0; e < 3; ++e) {
+          if (next() % 2) r[next() % r.size()] ^= static_cast<std::uint8_t>(1u << (next() % 8));
+          else r.resize(1 + next() % r.size());
+        }
+        probe.handle_input(now, tx->socket, tx->to, r);
+      }
+      if (probe.done()) break;
+      now = probe.next_timeout();
+      probe.handle_timeout(now);
+    }
+    ASSERT_TRUE(probe.done());
+    EXPECT_LE(now - Instant{}, 8 * cfg.test_timeout);
+  }
+}
