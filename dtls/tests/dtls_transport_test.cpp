@@ -128,6 +128,29 @@ INSTANTIATE_TEST_SUITE_P(
       return n + (param_info.param.a_role == Role::Client ? "_AClient" : "_AServer");
     });
 
+// RFC 6347 §4.2.4: the server's last flight (ChangeCipherSpec, Finished) is
+// only resent when the client's retransmitted flight shows it was lost; the
+// server is already connected by then.
+TEST(DtlsTransport, LostFinalFlightIsRecoveredAfterTheServerConnected) {
+  Pair p(Role::Client, {SrtpProfile::Aes128CmSha1_80}, {SrtpProfile::Aes128CmSha1_80});
+  auto link = p.link({});
+  int dropped_final = 0;
+  link->drop_if = [&](int from, const Bytes&) {
+    // Everything the server sends once it is connected, the first time.
+    if (from == 1 && p.s[1].t->state() == DtlsTransport::State::Connected && dropped_final < 2)
+      return ++dropped_final, true;
+    return false;
+  };
+  p.start(*link);
+  link->run_until(kT0 + seconds(10), [&] { return p.both_connected() || p.any_failed(); });
+  ASSERT_TRUE(p.both_connected());
+  EXPECT_EQ(dropped_final, 2);
+  EXPECT_GE(p.s[0].t->counters().retransmit_timeouts, 1u);
+  expect_matching_keys(p, SrtpProfile::Aes128CmSha1_80);
+  // The client needed one retransmission timeout (1 s) to get the flight again.
+  EXPECT_GE(link->now() - kT0, seconds(1));
+}
+
 TEST(DtlsTransport, PreferredProfileIsTheServersChoiceAmongOffered) {
   Pair p(Role::Client, {SrtpProfile::AeadAes128Gcm, SrtpProfile::Aes128CmSha1_80},
          {SrtpProfile::AeadAes128Gcm, SrtpProfile::Aes128CmSha1_80});

@@ -34,6 +34,8 @@ class VirtualLink {
   std::size_t largest_datagram() const { return largest_; }
   // Drops everything either side sends while true.
   bool blackhole = false;
+  // Drops a datagram when it returns true (side that sent it, bytes).
+  std::function<bool(int, const Bytes&)> drop_if;
   // Optional layer above DTLS (SCTP): its timer, its timeout handler, and a
   // pump that moves its output into the transports before each collect.
   std::function<Instant()> upper_next;
@@ -88,7 +90,7 @@ class VirtualLink {
   void send(int from, Bytes data) {
     largest_ = std::max(largest_, data.size());
     std::uniform_real_distribution<double> u(0.0, 1.0);
-    if (blackhole || u(rng_) < p_.loss) {
+    if (blackhole || (drop_if && drop_if(from, data)) || u(rng_) < p_.loss) {
       ++dropped_;
       return;
     }
