@@ -37,6 +37,7 @@ struct TurnServerDriver::Impl : std::enable_shared_from_this<Impl> {
     explicit UdpListener(boost::asio::io_context& io) : socket(io) {}
     UdpSocket socket;
     SocketAddress local;
+    SendBatch out{64, 2048};  // replies to clients, one sendmmsg per flush
   };
   struct TcpConn {
     explicit TcpConn(tcp::socket s) : socket(std::move(s)) {}
@@ -62,7 +63,7 @@ struct TurnServerDriver::Impl : std::enable_shared_from_this<Impl> {
   std::unique_ptr<TurnRelays> relays;
   std::unique_ptr<turn::TurnServer> engine;
   std::vector<std::unique_ptr<UdpListener>> udp;
-  std::unordered_map<SocketAddress, UdpSocket*> udp_by_local;
+  std::unordered_map<SocketAddress, UdpListener*> udp_by_local;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::vector<bool> acceptor_tls;
 #if FLOE_TURN_TLS
@@ -78,6 +79,7 @@ struct TurnServerDriver::Impl : std::enable_shared_from_this<Impl> {
 
   std::optional<std::string> open(std::vector<std::string>* opened);
   void flush();
+  void send_batch(UdpListener& l);
   void arm_timer();
   void arm_udp(UdpListener* l);
   void on_udp(UdpListener* l);
@@ -115,7 +117,7 @@ std::optional<std::string> TurnServerDriver::Impl::open(std::vector<std::string>
       if (auto ec = l->socket.open(addr, opt.listen_socket_buffer))
         return "udp " + addr.to_string() + ": " + ec.message();
       l->local = l->socket.local_address();
-      udp_by_local[l->local] = &l->socket;
+      udp_by_local[l->local] = l.get();
       if (opened) opened->push_back("udp " + l->local.to_string());
       udp.push_back(std::move(l));
     }
@@ -198,6 +200,11 @@ void TurnServerDriver::Impl::handshake(const std::shared_ptr<TcpConn>& c) {
 #endif
 }
 
+void TurnServerDriver::Impl::send_batch(UdpListener& l) {
+  const std::size_t queued = l.out.size();
+  st.udp_send_dropped += queued - l.socket.send(l.out);
+}
+
 void TurnServerDriver::Impl::flush() {
   while (const turn::ServerOutput* o = engine->poll_output()) {
     if (o->kind == turn::ServerOutput::Kind::ToPeer) {
@@ -206,12 +213,21 @@ void TurnServerDriver::Impl::flush() {
     }
     if (o->tuple.transport == turn::Transport::Udp) {
       auto it = udp_by_local.find(o->tuple.server);
-      if (it == udp_by_local.end() || !it->second->send_to(o->data, o->tuple.client))
+      if (it == udp_by_local.end()) {
+        ++st.udp_send_dropped;
+        continue;
+      }
+      UdpListener& l = *it->second;
+      if (l.out.full()) send_batch(l);
+      // Datagrams too large for a batch slot go out on their own.
+      if (!l.out.push(o->data, o->tuple.client) && !l.socket.send_to(o->data, o->tuple.client))
         ++st.udp_send_dropped;
       continue;
     }
     if (auto it = conns.find(o->tuple); it != conns.end()) write(it->second, o->data);
   }
+  for (auto& l : udp)
+    if (!l->out.empty()) send_batch(*l);
   arm_timer();
 }
 
