@@ -5,14 +5,18 @@
 # paced, so the fair figure is relayed packets per second of server CPU
 # (user+sys from /proc, sampled around the load): "packets per second per core".
 #   bench/turn_relay_bench.sh [clients=50] [messages=2000] [interval_ms=1] [size=100]
-# FLOE_BIN: a Release build of floe (default build/gateway/floe).
+# Then allocations per second against both (bench/turn_alloc_bench: Floe's
+# TURN client engine, 32 clients in parallel, Allocate + Refresh 0 each).
+# FLOE_BIN: a Release build of floe (default build/gateway/floe);
+# ALLOC_BENCH: turn_alloc_bench (default next to FLOE_BIN's build).
 set -euo pipefail
 CLIENTS=${1:-50}
 MSGS=${2:-2000}
 INTERVAL=${3:-1}
 SIZE=${4:-100}
 FLOE_BIN=${FLOE_BIN:-build/gateway/floe}
-for prog in "$FLOE_BIN" turnserver turnutils_uclient turnutils_peer; do
+ALLOC_BENCH=${ALLOC_BENCH:-$(dirname "$FLOE_BIN")/../bench/turn_alloc_bench}
+for prog in "$FLOE_BIN" "$ALLOC_BENCH" turnserver turnutils_uclient turnutils_peer; do
   command -v "$prog" >/dev/null 2>&1 || [[ -x "$prog" ]] || { echo "missing: $prog"; exit 1; }
 done
 WORK=$(mktemp -d)
@@ -57,6 +61,7 @@ FPORT=$((35000 + RANDOM % 2000))
   --allow-loopback-peers --rfc5766-channels --max-user-allocations 100000 >/dev/null 2>&1 &
 FPID=$!; PIDS+=($FPID)
 run_load floe "$FPID" "$FPORT"
+echo "floe    $("$ALLOC_BENCH" --server "127.0.0.1:$FPORT" --user alice --password secret --total 3000 --parallel 32 | tr '\n' ' ')"
 
 CPORT=$((37000 + RANDOM % 2000))
 turnserver -n --lt-cred-mech --user alice:secret --realm floe -L 127.0.0.1 -p "$CPORT" \
@@ -64,6 +69,8 @@ turnserver -n --lt-cred-mech --user alice:secret --realm floe -L 127.0.0.1 -p "$
   --relay-threads 1 >/dev/null 2>&1 &
 CPID=$!; PIDS+=($CPID)
 run_load coturn "$CPID" "$CPORT"
+# coturn answers some re-used client ports with 437 for a while after Refresh 0.
+echo "coturn  $("$ALLOC_BENCH" --server "127.0.0.1:$CPORT" --user alice --password secret --total 3000 --parallel 32 | tr '\n' ' ')"
 
 awk '{ for (i = 1; i <= NF; i++) if ($i == "per" && $(i+1) == "CPU-second") v[$1] = $(i-2) }
      END { if (v["coturn"] > 0) printf "ratio floe/coturn (pkts per CPU-second): %.2f\n", v["floe"] / v["coturn"] }' \
