@@ -53,6 +53,13 @@ std::string canonical_header_name(std::string_view name) {
   return std::string(name);
 }
 
+std::string_view expand_compact(std::string_view name) {
+  if (name.size() != 1) return name;
+  for (const auto& k : kKnown)
+    if (!k.compact.empty() && iequals(name, k.compact)) return k.name;
+  return name;
+}
+
 bool is_list_header(std::string_view canonical_name) {
   for (const auto& k : kKnown)
     if (k.name == canonical_name) return k.list;

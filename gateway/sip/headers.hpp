@@ -15,6 +15,9 @@ namespace floe::sip {
 // Expands compact forms (§7.3.3) and fixes the case of known names, so
 // lookups and serialization use one spelling. Unknown names are kept as-is.
 std::string canonical_header_name(std::string_view name);
+// The long form of a one-letter compact name, else `name` unchanged; no
+// allocation, for lookups (stored names are already canonical).
+std::string_view expand_compact(std::string_view name);
 // Headers whose values are comma-separated lists (§7.3.1) and may be split.
 bool is_list_header(std::string_view canonical_name);
 

@@ -19,7 +19,7 @@ Message Message::response(int code, std::string r) {
 }
 
 std::string_view Message::header(std::string_view name) const {
-  auto cname = canonical_header_name(name);
+  auto cname = expand_compact(name);
   for (const auto& h : headers)
     if (iequals(h.name, cname)) return h.value;
   return {};
@@ -28,7 +28,7 @@ std::string_view Message::header(std::string_view name) const {
 bool Message::has(std::string_view name) const { return count(name) > 0; }
 
 std::vector<std::string_view> Message::all(std::string_view name) const {
-  auto cname = canonical_header_name(name);
+  auto cname = expand_compact(name);
   std::vector<std::string_view> out;
   for (const auto& h : headers)
     if (iequals(h.name, cname)) out.push_back(h.value);
@@ -36,7 +36,7 @@ std::vector<std::string_view> Message::all(std::string_view name) const {
 }
 
 std::size_t Message::count(std::string_view name) const {
-  auto cname = canonical_header_name(name);
+  auto cname = expand_compact(name);
   std::size_t n = 0;
   for (const auto& h : headers)
     if (iequals(h.name, cname)) ++n;
@@ -59,7 +59,7 @@ void Message::prepend(std::string_view name, std::string value) {
 }
 
 void Message::set(std::string_view name, std::string value) {
-  auto cname = canonical_header_name(name);
+  auto cname = expand_compact(name);
   for (auto it = headers.begin(); it != headers.end(); ++it) {
     if (iequals(it->name, cname)) {
       it->value = std::move(value);
@@ -69,11 +69,11 @@ void Message::set(std::string_view name, std::string value) {
       return;
     }
   }
-  headers.push_back({cname, std::move(value)});
+  headers.push_back({canonical_header_name(name), std::move(value)});
 }
 
 void Message::remove(std::string_view name) {
-  auto cname = canonical_header_name(name);
+  auto cname = expand_compact(name);
   std::erase_if(headers, [&](const Header& h) { return iequals(h.name, cname); });
 }
 

@@ -96,6 +96,7 @@ std::uint64_t UserAgent::start_client(Instant now, Message request, RequestInfo 
   info.key = key;
   clients_.insert_or_assign(key, ClientEntry{handle, ClientTransaction(now, std::move(request),
                                                                         *target, cfg_.timers)});
+  touch_client(key);
   requests_.insert_or_assign(handle, std::move(info));
   return handle;
 }
@@ -156,6 +157,7 @@ void UserAgent::cancel(Instant now, std::uint64_t handle) {
                                                                    entry->second.tx.target(),
                                                                    cfg_.timers)});
   requests_.insert_or_assign(h, std::move(cinfo));
+  touch_client(key);
   info.cancel_pending = false;
   collect(now);
 }
@@ -174,6 +176,7 @@ void UserAgent::on_response(Instant now, Message response) {
   if (it != clients_.end()) {
     std::uint64_t handle = it->second.handle;
     auto up = it->second.tx.handle_response(now, response);
+    touch_client(key);
     // Keep causal order on the wire: this transaction's ACK before a retry.
     while (auto t = it->second.tx.poll_transmit()) out_.push_back(std::move(*t));
     // Before collect(): on reliable transports the transaction may already
@@ -299,33 +302,76 @@ void UserAgent::on_client_response(Instant now, std::uint64_t handle, const Mess
   emit(std::move(ev));
 }
 
-void UserAgent::handle_timeout(Instant now) {
-  for (auto& [key, e] : clients_) e.tx.handle_timeout(now);
-  for (auto& [key, e] : servers_) e.tx.handle_timeout(now);
-  for (auto it = dialogs_.begin(); it != dialogs_.end();) {
-    DialogEntry& de = it->second;
-    if (de.ok_deadline != kNever && de.ok_deadline <= now) {
-      // §13.3.1.4: no ACK within 64*T1: the session is over.
-      UaEvent ev;
-      ev.kind = UaEvent::Kind::AckTimeout;
-      ev.dialog = it->first;
-      emit(std::move(ev));
-      de.ok_next = de.ok_deadline = kNever;
-    } else if (de.ok_next != kNever && de.ok_next <= now) {
-      out_.push_back(de.ok);
-      de.ok_interval = std::min<Duration>(de.ok_interval * 2, cfg_.timers.t2);
-      de.ok_next = now + de.ok_interval;
+void UserAgent::schedule_dialog(const DialogId& id, const DialogEntry& d) {
+  Instant at = std::min(d.ok_next, d.ok_deadline);
+  if (at != kNever) timers_.push({at, TimerKind::Dialog, {}, id});
+}
+
+void UserAgent::dialog_timer(Instant now, const DialogId& id) {
+  auto it = dialogs_.find(id);
+  if (it == dialogs_.end()) return;
+  DialogEntry& de = it->second;
+  if (de.ok_deadline != kNever && de.ok_deadline <= now) {
+    // §13.3.1.4: no ACK within 64*T1: the session is over.
+    UaEvent ev;
+    ev.kind = UaEvent::Kind::AckTimeout;
+    ev.dialog = id;
+    emit(std::move(ev));
+    de.ok_next = de.ok_deadline = kNever;
+    return;
+  }
+  if (de.ok_next != kNever && de.ok_next <= now) {
+    out_.push_back(de.ok);
+    de.ok_interval = std::min<Duration>(de.ok_interval * 2, cfg_.timers.t2);
+    de.ok_next = now + de.ok_interval;
+    schedule_dialog(id, de);
+  }
+}
+
+// Drops heap entries at the top whose object is gone or whose deadline
+// moved, so next_timeout() does not report times nothing is waiting for.
+void UserAgent::prune_timers() {
+  while (!timers_.empty()) {
+    const TimerEntry& e = timers_.top();
+    Instant current = kNever;
+    if (e.kind == TimerKind::Client) {
+      auto it = clients_.find(e.key);
+      if (it != clients_.end()) current = it->second.tx.next_timeout();
+    } else if (e.kind == TimerKind::Server) {
+      auto it = servers_.find(e.key);
+      if (it != servers_.end()) current = it->second.tx.next_timeout();
+    } else {
+      auto it = dialogs_.find(e.dialog);
+      if (it != dialogs_.end()) current = std::min(it->second.ok_next, it->second.ok_deadline);
     }
-    ++it;
+    if (current == e.at) return;
+    timers_.pop();
+  }
+}
+
+void UserAgent::handle_timeout(Instant now) {
+  while (!timers_.empty() && timers_.top().at <= now) {
+    TimerEntry e = timers_.top();
+    timers_.pop();
+    if (e.kind == TimerKind::Client) {
+      auto it = clients_.find(e.key);
+      if (it == clients_.end() || it->second.tx.next_timeout() > now) continue;
+      it->second.tx.handle_timeout(now);
+      touch_client(e.key);
+    } else if (e.kind == TimerKind::Server) {
+      auto it = servers_.find(e.key);
+      if (it == servers_.end() || it->second.tx.next_timeout() > now) continue;
+      it->second.tx.handle_timeout(now);
+      touch_server(e.key);
+    } else {
+      dialog_timer(now, e.dialog);
+    }
   }
   collect(now);
 }
 
 Instant UserAgent::next_timeout() const {
-  Instant t = kNever;
-  for (const auto& [k, e] : clients_) t = std::min(t, e.tx.next_timeout());
-  for (const auto& [k, e] : servers_) t = std::min(t, e.tx.next_timeout());
-  for (const auto& [k, d] : dialogs_) t = std::min({t, d.ok_next, d.ok_deadline});
+  Instant t = timers_.empty() ? kNever : timers_.top().at;
   for (const auto& [k, r] : registrations_) t = std::min(t, r.next_timeout());
   return t;
 }
@@ -357,18 +403,28 @@ void UserAgent::collect(Instant now) {
         reg.handle_failure(now, failed);
     }
   }
-  for (auto it = clients_.begin(); it != clients_.end();) {
+  auto take = [](std::vector<std::string>& from) {
+    // Dedupe but keep first-touch order, which is causal order on the wire.
+    std::vector<std::string> keys;
+    for (auto& k : from)
+      if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(std::move(k));
+    from.clear();
+    return keys;
+  };
+  std::vector<std::string> dirty = take(dirty_clients_);
+  for (const auto& key : dirty) {
+    auto it = clients_.find(key);
+    if (it == clients_.end()) continue;
     ClientEntry& e = it->second;
     while (auto t = e.tx.poll_transmit()) out_.push_back(std::move(*t));
     if (!e.tx.terminated()) {
-      ++it;
+      if (e.tx.next_timeout() != kNever) timers_.push({e.tx.next_timeout(), TimerKind::Client, key, {}});
       continue;
     }
     std::uint64_t handle = e.handle;
     bool failed = e.tx.timed_out();
     Message req = e.tx.request();
-    std::string key = it->first;
-    it = clients_.erase(it);
+    clients_.erase(it);
     auto info = requests_.find(handle);
     if (info == requests_.end() || info->second.key != key) continue;  // superseded by a retry
     if (failed) {
@@ -398,15 +454,19 @@ void UserAgent::collect(Instant now) {
     }
     requests_.erase(info);
   }
-  for (auto it = servers_.begin(); it != servers_.end();) {
+  dirty = take(dirty_servers_);
+  for (const auto& key : dirty) {
+    auto it = servers_.find(key);
+    if (it == servers_.end()) continue;
     while (auto t = it->second.tx.poll_transmit()) out_.push_back(std::move(*t));
     if (it->second.tx.terminated()) {
       server_keys_.erase(it->second.id);
-      it = servers_.erase(it);
-    } else {
-      ++it;
+      servers_.erase(it);
+    } else if (it->second.tx.next_timeout() != kNever) {
+      timers_.push({it->second.tx.next_timeout(), TimerKind::Server, key, {}});
     }
   }
+  prune_timers();
   for (auto& [id, reg] : registrations_) {
     if (reg.take_state_changed()) {
       UaEvent ev;

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <queue>
+#include <vector>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -155,6 +157,11 @@ class UserAgent {
   void collect(Instant now);
   void emit(UaEvent e) { events_.push_back(std::move(e)); }
   std::string new_branch() const;
+  void touch_client(const std::string& key) { dirty_clients_.push_back(key); }
+  void touch_server(const std::string& key) { dirty_servers_.push_back(key); }
+  void schedule_dialog(const DialogId& id, const DialogEntry& d);
+  void dialog_timer(Instant now, const DialogId& id);
+  void prune_timers();
 
   UserAgentConfig cfg_;
   UaStats stats_;
@@ -167,6 +174,22 @@ class UserAgent {
   std::map<std::uint64_t, Registration> registrations_;
   std::deque<Transmit> out_;
   std::deque<UaEvent> events_;
+
+  // Only transactions touched since the last collect() are looked at, and
+  // timers sit in a heap, so the cost per message does not grow with the
+  // number of lingering transactions. Heap entries may be stale (the object
+  // is gone or its deadline moved); they are checked when they come due.
+  enum class TimerKind : std::uint8_t { Client, Server, Dialog };
+  struct TimerEntry {
+    Instant at;
+    TimerKind kind;
+    std::string key;
+    DialogId dialog;
+    bool operator>(const TimerEntry& o) const { return at > o.at; }
+  };
+  std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
+  std::vector<std::string> dirty_clients_;
+  std::vector<std::string> dirty_servers_;
 };
 
 std::string random_token(std::size_t bytes);

@@ -85,6 +85,7 @@ std::uint64_t UserAgent::new_server(Instant now, const Message& request, const T
   auto to = request.to();
   std::string tag = (to && !to->tag().empty()) ? to->tag() : random_token(6);
   servers_.insert_or_assign(key, ServerEntry{id, ServerTransaction(now, request, target, cfg_.timers), tag});
+  touch_server(key);
   server_keys_[id] = key;
   return id;
 }
@@ -106,6 +107,7 @@ void UserAgent::on_request(Instant now, Transport transport, const SocketAddress
   auto key = server_key(request, via);
   if (auto it = servers_.find(key); it != servers_.end()) {
     it->second.tx.handle_request(now, request);  // a retransmission or a non-2xx ACK
+    touch_server(key);
     return;
   }
   if (request.method == "ACK") {
@@ -261,6 +263,7 @@ void UserAgent::respond(Instant now, std::uint64_t server_tx, Message response) 
           de.ok_next = now + de.ok_interval;
         }
         de.ok_deadline = now + 64 * cfg_.timers.t1;
+        schedule_dialog(id, de);
       }
     }
   }
@@ -270,6 +273,7 @@ void UserAgent::respond(Instant now, std::uint64_t server_tx, Message response) 
     dialogs_.erase({std::string(request.call_id()), e.local_tag, from ? from->tag() : ""});
   }
   e.tx.send_response(now, response);
+  touch_server(k->second);
   collect(now);
 }
 
