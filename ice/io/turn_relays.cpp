@@ -1,5 +1,8 @@
 #include "ice/io/turn_relays.hpp"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "base/random.hpp"
 
 namespace floe::io {
@@ -66,6 +69,15 @@ std::optional<turn::RelayGrant> TurnRelays::open_relay(const turn::RelayRequest&
         r->socket.close();
         continue;
       }
+    }
+    if (req.dont_fragment) {
+      // RFC 8656 §14.8: relay with DF set (path MTU discovery "do").
+      const int v = IP_PMTUDISC_DO;
+      const int fd = r->socket.native_handle();
+      if (ip->is_v4())
+        ::setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof v);
+      else
+        ::setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &v, sizeof v);
     }
     turn::RelayGrant g{r->address, std::nullopt};
     relays_[r->address] = r;

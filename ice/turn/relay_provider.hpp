@@ -12,6 +12,7 @@ struct RelayRequest {
   Family family = Family::V4;
   bool even = false;          // EVEN-PORT (RFC 8656 §14.6)
   bool reserve_next = false;  // EVEN-PORT R bit: also hold port + 1
+  bool dont_fragment = false; // DONT-FRAGMENT (§14.8): set DF on relayed datagrams
 };
 
 struct RelayGrant {

@@ -97,7 +97,8 @@ void TurnServer::on_allocate(Instant now, const FiveTuple& t, const stun::Messag
     a->relays.push_back(it->relay);
     reservations_.erase(it);
   } else {
-    RelayRequest req{family, even != nullptr, even && (even->value[0] & 0x80)};
+    RelayRequest req{family, even != nullptr, even && (even->value[0] & 0x80),
+                     m.has(stun::attr::DontFragment)};
     auto grant = relays_.open_relay(req);
     if (!grant) {
       ++counters_.relay_unavailable;
@@ -110,7 +111,8 @@ void TurnServer::on_allocate(Instant now, const FiveTuple& t, const stun::Messag
   if (aaf) {
     if (!relays_.supports(Family::V6)) {
       additional_error = 440;
-    } else if (auto g6 = relays_.open_relay({Family::V6, false, false})) {
+    } else if (auto g6 = relays_.open_relay({Family::V6, false, false,
+                                             m.has(stun::attr::DontFragment)})) {
       a->relays.push_back(g6->relay);
     } else {
       additional_error = 508;

@@ -2,6 +2,7 @@
 # coturn's turnutils_uclient against `floe turn-server` on 127.0.0.1, with
 # coturn's turnutils_peer as the UDP echo peer. Covers UDP and TCP client
 # transports, ChannelData (uclient's default) and Send/Data indications (-s),
+# DONT-FRAGMENT (-g), channel padding over UDP (-D),
 # static and REST (-W) credentials, and checks ~0 loss from uclient's own
 # report. IPv6: an IPv6 relay for an IPv4 client (-x), an IPv6 client, and a
 # dual-stack allocation (-Z, ADDITIONAL-ADDRESS-FAMILY). Negative checks: a wrong password and a loopback peer without
@@ -95,6 +96,7 @@ run_case tcp-send-indication -c -t -s -u alice -w secret
 run_case udp-rest-channel   -c -W "$SECRET" -u carol
 run_case tcp-rest-send      -c -t -s -W "$SECRET" -u carol
 run_case udp-padded-channel -c -D -u alice -w secret
+run_case udp-dont-fragment  -c -g -u alice -w secret
 PEER_IP=::1 run_case ipv6-relay-from-ipv4-client -c -x -u alice -w secret
 PEER_IP=::1 SERVER_IP=::1 run_case ipv6-client-udp -c -u alice -w secret
 PEER_IP=::1 SERVER_IP=::1 run_case ipv6-client-tcp -c -t -u alice -w secret
