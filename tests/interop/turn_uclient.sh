@@ -2,11 +2,12 @@
 # coturn's turnutils_uclient against `floe turn-server` on 127.0.0.1, with
 # coturn's turnutils_peer as the UDP echo peer. Covers UDP and TCP client
 # transports, ChannelData (uclient's default) and Send/Data indications (-s),
-# DONT-FRAGMENT (-g), channel padding over UDP (-D),
-# static and REST (-W) credentials, and checks ~0 loss from uclient's own
-# report. IPv6: an IPv6 relay for an IPv4 client (-x), an IPv6 client, and a
-# dual-stack allocation (-Z, ADDITIONAL-ADDRESS-FAMILY). Negative checks: a wrong password and a loopback peer without
-# --allow-loopback-peers must fail, and the refusal must be counted.
+# DONT-FRAGMENT (-g), channel padding over UDP (-D), static and REST (-W)
+# credentials, and checks ~0 loss from uclient's own report. IPv6: an IPv6
+# relay for an IPv4 client (-x), an IPv6 client over UDP and TCP, and a
+# dual-stack allocation (-Z, ADDITIONAL-ADDRESS-FAMILY). Negative checks: a
+# wrong password, a wrong REST secret, and a loopback peer without
+# --allow-loopback-peers must fail, and the refusals must be counted.
 set -euo pipefail
 
 FLOE_BIN=${FLOE_BIN:-${FLOE_BUILD:-build}/gateway/floe}
