@@ -135,6 +135,11 @@ TEST(TurnAuth, RestUsernames) {
   EXPECT_EQ(a.key_for("200:bob", 200, &key), KeyLookup::RestExpired);
   EXPECT_EQ(a.key_for("bob", 100, &key), KeyLookup::RestMalformed);
   EXPECT_EQ(a.quota_user("200:bob"), "bob");
+  const RestCredentials minted = make_rest_credentials("s3", "eve", 100, seconds(50));
+  EXPECT_EQ(minted.username, "150:eve");
+  EXPECT_EQ(minted.password, rest_password("s3", "150:eve"));
+  EXPECT_EQ(a.key_for(minted.username, 149, &key), KeyLookup::Found);
+  EXPECT_EQ(a.key_for(minted.username, 150, &key), KeyLookup::RestExpired);
   EXPECT_EQ(a.quota_user("alice"), "alice");
   cfg.rest_secret.clear();
   EXPECT_EQ(Authenticator(cfg, Bytes{1}).key_for("200:bob", 100, &key), KeyLookup::UnknownUser);

@@ -82,6 +82,16 @@ std::string rest_password(std::string_view secret, std::string_view username) {
   return base64_encode(mac);
 }
 
+RestCredentials make_rest_credentials(std::string_view secret, std::string_view user,
+                                      std::int64_t unix_now, seconds ttl, char separator) {
+  RestCredentials c;
+  c.username = std::to_string(unix_now + ttl.count());
+  c.username += separator;
+  c.username += user;
+  c.password = rest_password(secret, c.username);
+  return c;
+}
+
 std::string base64_encode(ByteView d) {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

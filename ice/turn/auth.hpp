@@ -56,6 +56,15 @@ class Authenticator {
 
 // The password a REST credential service hands out for `username`.
 std::string rest_password(std::string_view secret, std::string_view username);
+
+// Ephemeral credentials for a browser (e.g. in the gateway's `welcome`):
+// username "<unix_now + ttl>:<user>" and its REST password.
+struct RestCredentials {
+  std::string username;
+  std::string password;
+};
+RestCredentials make_rest_credentials(std::string_view secret, std::string_view user,
+                                      std::int64_t unix_now, seconds ttl, char separator = ':');
 // base64 (RFC 4648 §4, padded).
 std::string base64_encode(ByteView data);
 
