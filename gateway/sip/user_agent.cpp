@@ -101,9 +101,39 @@ std::uint64_t UserAgent::start_client(Instant now, Message request, RequestInfo 
   return handle;
 }
 
+void UserAgent::build_ack(DialogEntry& de, Bytes body, std::string_view content_type) {
+  Message ack = de.dialog.make_ack(de.ack_cseq);
+  if (!body.empty()) {
+    ack.add("Content-Type", std::string(content_type));
+    ack.body = std::move(body);
+  }
+  auto target = route(ack);
+  if (!target) return;
+  Via via;
+  via.transport = std::string(via_transport_name(target->transport));
+  via.host = cfg_.host;
+  via.port = cfg_.port;
+  via.params.push_back({"branch", new_branch(), true});
+  via.params.push_back({"rport", "", false});
+  ack.prepend("Via", via.to_string());
+  de.ack = Transmit{target->transport, target->address, ack.serialize()};
+  de.ack_pending = false;
+  out_.push_back(de.ack);
+}
+
+bool UserAgent::send_ack(Instant now, const DialogId& id, Bytes body, std::string_view content_type) {
+  auto it = dialogs_.find(id);
+  if (it == dialogs_.end() || !it->second.ack_pending) return false;
+  build_ack(it->second, std::move(body), content_type);
+  collect(now);
+  return true;
+}
+
 std::uint64_t UserAgent::send_request(Instant now, Message request,
-                                      std::optional<DigestCredentials> credentials) {
+                                      std::optional<DigestCredentials> credentials,
+                                      bool manual_ack) {
   RequestInfo info;
+  info.manual_ack = manual_ack;
   if (credentials) info.digest.emplace(*credentials);
   auto handle = start_client(now, std::move(request), std::move(info), next_id_++);
   collect(now);
@@ -244,7 +274,7 @@ void UserAgent::on_client_response(Instant now, std::uint64_t handle, const Mess
         auto id = d->id();
         auto existing = dialogs_.find(id);
         if (existing == dialogs_.end()) {
-          existing = dialogs_.emplace(id, DialogEntry{std::move(*d), {}, 0, {}, {}, kNever, kNever})
+          existing = dialogs_.emplace(id, DialogEntry{std::move(*d)})
                          .first;
         } else {
           existing->second.dialog.handle_response(request, response);
@@ -257,20 +287,13 @@ void UserAgent::on_client_response(Instant now, std::uint64_t handle, const Mess
             out_.push_back(de.ack);  // a retransmitted 2xx: ACK again, tell no one
             return;
           }
+          if (de.ack_pending && de.ack_cseq == inv_seq) return;  // the TU will ACK
           de.dialog.confirm();
-          Message ack = de.dialog.make_ack(inv_seq);
-          auto target = route(ack);
-          if (target) {
-            Via via;
-            via.transport = std::string(via_transport_name(target->transport));
-            via.host = cfg_.host;
-            via.port = cfg_.port;
-            via.params.push_back({"branch", new_branch(), true});
-            via.params.push_back({"rport", "", false});
-            ack.prepend("Via", via.to_string());
-            de.ack = Transmit{target->transport, target->address, ack.serialize()};
-            de.ack_cseq = inv_seq;
-            out_.push_back(de.ack);
+          de.ack_cseq = inv_seq;
+          if (info.manual_ack) {
+            de.ack_pending = true;  // offer in the 2xx: the answer goes in the ACK
+          } else {
+            build_ack(de, {}, {});
           }
         }
       }

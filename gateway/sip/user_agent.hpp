@@ -90,8 +90,14 @@ class UserAgent {
   // rport). Digest challenges are answered when credentials are given.
   // Returns a handle that stays valid across auth retries, or 0 when the
   // next hop is not a numeric address and no outbound proxy is set.
+  // With `manual_ack` the UA does not ACK a 2xx itself: the TU calls
+  // send_ack() with the SDP answer (an INVITE without an offer, §13.2.1).
   std::uint64_t send_request(Instant now, Message request,
-                             std::optional<DigestCredentials> credentials = {});
+                             std::optional<DigestCredentials> credentials = {},
+                             bool manual_ack = false);
+  // The ACK for the 2xx of a manual_ack INVITE; resent on 2xx retransmissions.
+  bool send_ack(Instant now, const DialogId& dialog, Bytes body = {},
+                std::string_view content_type = {});
   std::uint64_t send_in_dialog(Instant now, const DialogId& dialog, std::string_view method,
                                Bytes body = {}, std::string_view content_type = {});
   // §9.1: CANCEL an INVITE (sent once a provisional response arrived).
@@ -123,6 +129,7 @@ class UserAgent {
     std::optional<DialogId> dialog;
     bool cancel_pending = false;
     bool got_provisional = false;
+    bool manual_ack = false;
   };
   struct ServerEntry {
     std::uint64_t id;
@@ -133,6 +140,7 @@ class UserAgent {
     Dialog dialog;
     Transmit ack;            // UAC: the ACK for the 2xx, resent on retransmissions
     std::uint32_t ack_cseq = 0;
+    bool ack_pending = false;  // UAC: waiting for send_ack()
     Transmit ok;             // UAS: our 2xx, retransmitted until ACKed
     Duration ok_interval{};
     Instant ok_next = kNever;
@@ -151,6 +159,7 @@ class UserAgent {
   void on_cancel(Instant now, Transport transport, const SocketAddress& source,
                  const Message& cancel);
   void on_ack_2xx(const Message& ack);
+  void build_ack(DialogEntry& de, Bytes body, std::string_view content_type);
   void drop_early_dialogs(const Message& invite);
   std::uint64_t new_server(Instant now, const Message& request, const Target& target);
   void send_stateless(const Target& target, const Message& response);

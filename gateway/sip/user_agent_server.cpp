@@ -250,7 +250,7 @@ void UserAgent::respond(Instant now, std::uint64_t server_tx, Message response) 
       auto id = d->id();
       auto it = dialogs_.find(id);
       if (it == dialogs_.end())
-        it = dialogs_.emplace(id, DialogEntry{std::move(*d), {}, 0, {}, {}, kNever, kNever}).first;
+        it = dialogs_.emplace(id, DialogEntry{std::move(*d)}).first;
       if (response.status >= 200) {
         // §13.3.1.4: the TU retransmits its 2xx, T1 doubling to T2, until
         // the ACK comes or 64*T1 passes.

@@ -40,13 +40,19 @@ Registration::State reg_state(UserAgent& ua, std::uint64_t id) {
 TEST(SipRegistration, ChallengeThenRegisteredThenRefreshWithNonceReuse) {
   Instant t0{};
   UserAgent ua(ua_config());
-  auto id = ua.add_registration(t0, trunk());
+  auto cfg = trunk();
+  cfg.instance_id = "urn:uuid:00000000-0000-1000-8000-00000000f10e";
+  auto id = ua.add_registration(t0, cfg);
   auto sent = drain(ua);
   ASSERT_EQ(sent.size(), 1u);
   Message r1 = sent[0].message;
+  auto contact = r1.name_addrs("Contact").at(0);
+  ASSERT_NE(find_param(contact.params, "+sip.instance"), nullptr);
+  EXPECT_EQ(find_param(contact.params, "+sip.instance")->unquoted(),
+            "<urn:uuid:00000000-0000-1000-8000-00000000f10e>");
   EXPECT_EQ(r1.method, "REGISTER");
   EXPECT_EQ(r1.header("Expires"), "120");
-  EXPECT_EQ(r1.header("Contact"), "<sip:floe@127.0.0.1:5060>");
+  EXPECT_EQ(contact.uri.to_string(), "sip:floe@127.0.0.1:5060");
   EXPECT_EQ(r1.to()->uri.to_string(), "sip:alice@trunk.test");
   EXPECT_FALSE(r1.has("Authorization"));
 

@@ -145,11 +145,15 @@ int run_uas(UserAgent& ua, Driver& net, Duration limit) {
         }
       },
       [&] { return byes >= calls; });
-  std::printf("uas: invites=%d acks=%d byes=%d other_requests=%d options_answered_by_core=%llu "
-              "bad_requests=%llu\n",
-              invites, acks, byes, others,
-              static_cast<unsigned long long>(ua.stats().requests - invites - acks - byes - others),
-              static_cast<unsigned long long>(ua.stats().bad_requests));
+  const auto& st = ua.stats();
+  std::printf("uas: invites=%d acks=%d byes=%d other_requests=%d requests_seen=%llu "
+              "bad_requests=%llu stray_acks=%llu udp_in=%llu udp_out=%llu tcp_in=%llu\n",
+              invites, acks, byes, others, static_cast<unsigned long long>(st.requests),
+              static_cast<unsigned long long>(st.bad_requests),
+              static_cast<unsigned long long>(st.stray_acks),
+              static_cast<unsigned long long>(net.stats().udp_in),
+              static_cast<unsigned long long>(net.stats().udp_out),
+              static_cast<unsigned long long>(net.stats().tcp_in));
   return ok && acks == calls && byes == calls ? 0 : 1;
 }
 

@@ -437,3 +437,34 @@ TEST(SipUserAgent, InDialogMessageAndUpdateCarryBodiesAndNumbers) {
   EXPECT_EQ(sent[2].message.cseq()->method, "INFO");
   EXPECT_EQ(sent[2].message.request_uri.to_string(), "sip:bob@127.0.0.1:5070");
 }
+
+TEST(SipUserAgent, InviteWithoutOfferIsAckedByTheTuWithTheAnswer) {
+  Instant t0{};
+  UserAgent ua(ua_config());
+  auto h = ua.send_request(t0, ua.new_request("INVITE", kBob, kBob, kAlice), {}, true);
+  auto req = drain(ua).at(0).message;
+  EXPECT_TRUE(req.body.empty());
+  auto ok = reply(req, 200);
+  ok.add("Contact", "<sip:bob@127.0.0.1:5070>");
+  ok.add("Content-Type", "application/sdp");
+  ok.body = Bytes{'o', 'f', 'f', 'e', 'r'};
+  deliver(ua, t0, ok);
+  EXPECT_TRUE(drain(ua).empty());  // no automatic ACK
+  auto evs = events(ua);
+  ASSERT_EQ(evs.size(), 1u);
+  EXPECT_EQ(evs[0].id, h);
+  deliver(ua, t0 + milliseconds(500), ok);  // retransmission while the TU thinks
+  EXPECT_TRUE(drain(ua).empty());
+  ASSERT_TRUE(ua.send_ack(t0 + milliseconds(600), *evs[0].dialog, Bytes{'a', 'n', 's'},
+                          "application/sdp"));
+  auto sent = drain(ua);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].message.method, "ACK");
+  EXPECT_EQ(sent[0].message.header("Content-Type"), "application/sdp");
+  EXPECT_EQ(sent[0].message.body.size(), 3u);
+  deliver(ua, t0 + milliseconds(1500), ok);
+  sent = drain(ua);
+  ASSERT_EQ(sent.size(), 1u);  // the same ACK, answer included
+  EXPECT_EQ(sent[0].message.body.size(), 3u);
+  EXPECT_FALSE(ua.send_ack(t0 + seconds(2), *evs[0].dialog));  // only once
+}
