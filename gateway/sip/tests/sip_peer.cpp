@@ -3,10 +3,13 @@
 // (tests/interop/sip_*.sh). --transport udp|tcp picks what it sends on; it
 // listens on both. Modes:
 //   uac      --local IP:PORT --remote IP:PORT [--calls N] [--hold-ms MS]
-//            INVITE -> 1xx/2xx -> ACK -> BYE -> 200, N times in a row.
-//   uas      --local IP:PORT [--calls N]
-//            answers INVITE with 180 + 200 (SDP), waits for ACK and BYE;
-//            answers OPTIONS 200 on its own. Exits after N BYEs.
+//            [--user U --password P] [--expect CODE] [--cancel-after-ms MS]
+//            INVITE -> 1xx/2xx -> ACK -> BYE -> 200, N times in a row; with
+//            --expect 4xx-6xx the call must end with that final (ACKed by
+//            the transaction); --cancel-after-ms CANCELs after the first 1xx.
+//   uas      --local IP:PORT [--calls N] [--answer-after-ms MS]
+//            answers INVITE with 180, then 200 (SDP) after MS; waits for ACK
+//            and BYE, or a CANCEL; answers OPTIONS 200 on its own.
 //   register --local IP:PORT --remote IP:PORT --user U --password P
 //            [--expires S] [--refreshes N]
 //            registers (digest), waits for N refreshes, unregisters.
@@ -17,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "gateway/sip/io/transport.hpp"
 #include "gateway/sip/user_agent.hpp"
@@ -71,28 +75,42 @@ class Driver {
 int run_uac(UserAgent& ua, Driver& net, const SocketAddress& remote, Duration limit) {
   const int calls = std::atoi(arg("calls", "1").c_str());
   const auto hold = milliseconds(std::atoi(arg("hold-ms", "200").c_str()));
+  const int expect = std::atoi(arg("expect", "200").c_str());
+  const int cancel_after = std::atoi(arg("cancel-after-ms", "-1").c_str());
+  std::optional<DigestCredentials> creds;
+  if (!arg("user").empty()) creds = DigestCredentials{arg("user"), arg("password")};
   Uri target = Uri::sip("service", remote.ip().to_string(), remote.port());
   Uri me = Uri::sip("floe", ua.config().host, ua.config().port);
-  int answered = 0, ended = 0, provisional = 0, failed = 0;
-  std::uint64_t invite = 0, bye = 0;
+  int answered = 0, completed = 0, provisional = 0, failed = 0, finals_as_expected = 0;
+  std::uint64_t invite = 0;
   std::optional<DialogId> dialog;
-  Instant bye_at = kNever;
+  Instant bye_at = kNever, cancel_at = kNever;
   auto start_call = [&](Instant now) {
     Message inv = ua.new_request("INVITE", target, target, me);
     inv.add("Content-Type", "application/sdp");
     inv.body = sdp();
-    invite = ua.send_request(now, std::move(inv));
+    invite = ua.send_request(now, std::move(inv), creds);
+  };
+  auto next_call = [&](Instant now) {
+    ++completed;
+    if (completed < calls) start_call(now);
   };
   start_call(Clock::now());
   bool ok = net.run(
       limit,
       [&](Instant now, UaEvent& e) {
         if (e.kind == UaEvent::Kind::Response && e.id == invite) {
-          if (e.status < 200) ++provisional;
-          else if (e.status < 300) {
+          if (e.status < 200) {
+            ++provisional;
+            if (cancel_after >= 0 && cancel_at == kNever) cancel_at = now + milliseconds(cancel_after);
+          } else if (e.status < 300) {
             ++answered;
             dialog = e.dialog;
             bye_at = now + hold;
+          } else if (e.status == expect) {
+            ++finals_as_expected;  // the transaction already sent the ACK
+            cancel_at = kNever;
+            next_call(now);
           } else {
             std::fprintf(stderr, "INVITE failed: %d\n", e.status);
             ++failed;
@@ -100,28 +118,35 @@ int run_uac(UserAgent& ua, Driver& net, const SocketAddress& remote, Duration li
         } else if (e.kind == UaEvent::Kind::RequestFailed) {
           ++failed;
         } else if (e.kind == UaEvent::Kind::DialogTerminated) {
-          ++ended;
-          if (ended < calls) start_call(now);
+          next_call(now);
         }
       },
       [&] {
         Instant now = Clock::now();
         if (dialog && bye_at <= now) {
-          bye = ua.send_in_dialog(now, *dialog, "BYE");
+          ua.send_in_dialog(now, *dialog, "BYE");
           dialog.reset();
           bye_at = kNever;
         }
-        return ended >= calls || failed > 0;
+        if (cancel_at <= now) {
+          ua.cancel(now, invite);
+          cancel_at = Instant::max() - seconds(1);  // once per call; reset by the final
+        }
+        return completed >= calls || failed > 0;
       });
-  (void)bye;
-  std::printf("uac: calls=%d provisional=%d answered=%d ended_by_bye=%d failed=%d\n", calls,
-              provisional, answered, ended, failed);
-  return ok && failed == 0 && answered == calls && ended == calls ? 0 : 1;
+  std::printf("uac: calls=%d provisional=%d answered=%d finals_%d=%d completed=%d failed=%d "
+              "transmits=%llu\n",
+              calls, provisional, answered, expect, finals_as_expected, completed, failed,
+              static_cast<unsigned long long>(ua.stats().transmits));
+  bool good = expect == 200 ? answered == calls : finals_as_expected == calls;
+  return ok && failed == 0 && good && completed == calls ? 0 : 1;
 }
 
 int run_uas(UserAgent& ua, Driver& net, Duration limit) {
   const int calls = std::atoi(arg("calls", "1").c_str());
-  int invites = 0, acks = 0, byes = 0, others = 0;
+  int invites = 0, acks = 0, byes = 0, others = 0, cancelled = 0;
+  const auto answer_after = milliseconds(std::atoi(arg("answer-after-ms", "0").c_str()));
+  std::vector<std::pair<Instant, std::uint64_t>> pending;  // INVITEs to answer 200
   bool ok = net.run(
       limit,
       [&](Instant now, UaEvent& e) {
@@ -130,31 +155,43 @@ int run_uas(UserAgent& ua, Driver& net, Duration limit) {
             if (e.message.method == "INVITE" && !e.dialog) {
               ++invites;
               ua.respond(now, e.id, ua.make_response(e.id, 180));
-              Message ok200 = ua.make_response(e.id, 200);
-              ok200.add("Content-Type", "application/sdp");
-              ok200.body = sdp();
-              ua.respond(now, e.id, std::move(ok200));
+              pending.emplace_back(now + answer_after, e.id);
             } else {
               ++others;
               ua.respond(now, e.id, ua.make_response(e.id, e.message.method == "MESSAGE" ? 200 : 501));
             }
             break;
           case UaEvent::Kind::AckReceived: ++acks; break;
+          case UaEvent::Kind::Cancelled:
+            ++cancelled;
+            std::erase_if(pending, [&](const auto& p) { return p.second == e.id; });
+            break;
           case UaEvent::Kind::DialogTerminated: ++byes; break;
           default: break;
         }
       },
-      [&] { return byes >= calls; });
+      [&] {
+        Instant now = Clock::now();
+        while (!pending.empty() && pending.front().first <= now) {
+          auto id = pending.front().second;
+          pending.erase(pending.begin());
+          Message ok200 = ua.make_response(id, 200);
+          ok200.add("Content-Type", "application/sdp");
+          ok200.body = sdp();
+          ua.respond(now, id, std::move(ok200));
+        }
+        return byes + cancelled >= calls;
+      });
   const auto& st = ua.stats();
-  std::printf("uas: invites=%d acks=%d byes=%d other_requests=%d requests_seen=%llu "
+  std::printf("uas: invites=%d cancelled=%d acks=%d byes=%d other_requests=%d requests_seen=%llu "
               "bad_requests=%llu stray_acks=%llu udp_in=%llu udp_out=%llu tcp_in=%llu\n",
-              invites, acks, byes, others, static_cast<unsigned long long>(st.requests),
+              invites, cancelled, acks, byes, others, static_cast<unsigned long long>(st.requests),
               static_cast<unsigned long long>(st.bad_requests),
               static_cast<unsigned long long>(st.stray_acks),
               static_cast<unsigned long long>(net.stats().udp_in),
               static_cast<unsigned long long>(net.stats().udp_out),
               static_cast<unsigned long long>(net.stats().tcp_in));
-  return ok && acks == calls && byes == calls ? 0 : 1;
+  return ok && acks + cancelled == calls && byes + cancelled == calls ? 0 : 1;
 }
 
 int run_register(UserAgent& ua, Driver& net, const SocketAddress& remote, Duration limit) {
