@@ -102,6 +102,40 @@ struct IceCounters {
   std::uint64_t consent_responses = 0;
   std::uint64_t keepalives_sent = 0;
   std::uint64_t indications_received = 0;
+
+  // Every counter with its name, for the metrics endpoint (Prometheus text
+  // wants one line per counter; the gateway adds its own prefix and labels).
+  template <typename F>
+  void for_each(F&& f) const {
+    f("mdns_candidates_ignored", mdns_candidates_ignored);
+    f("link_local_ignored", link_local_ignored);
+    f("malformed_candidates", malformed_candidates);
+    f("unsupported_candidates", unsupported_candidates);
+    f("local_addresses_filtered", local_addresses_filtered);
+    f("malformed_stun", malformed_stun);
+    f("bad_integrity", bad_integrity);
+    f("bad_fingerprint", bad_fingerprint);
+    f("unknown_ufrag", unknown_ufrag);
+    f("unknown_transaction", unknown_transaction);
+    f("unknown_local_address", unknown_local_address);
+    f("unsupported_stun_method", unsupported_stun_method);
+    f("role_conflicts", role_conflicts);
+    f("asymmetric_responses", asymmetric_responses);
+    f("error_responses", error_responses);
+    f("data_unvalidated", data_unvalidated);
+    f("data_after_failure", data_after_failure);
+    f("pairs_redundant", pairs_redundant);
+    f("pairs_over_limit", pairs_over_limit);
+    f("remote_candidates_over_limit", remote_candidates_over_limit);
+    f("remote_prflx_learned", remote_prflx_learned);
+    f("local_prflx_learned", local_prflx_learned);
+    f("checks_sent", checks_sent);
+    f("triggered_checks", triggered_checks);
+    f("consent_requests_sent", consent_requests_sent);
+    f("consent_responses", consent_responses);
+    f("keepalives_sent", keepalives_sent);
+    f("indications_received", indications_received);
+  }
 };
 
 struct LocalCandidate { Candidate candidate; };  // trickle it to the peer

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "ice/agent/agent.hpp"
 #include "ice/agent/candidate.hpp"
 #include "ice/agent/check_list.hpp"
 #include "ice/agent/consent.hpp"
@@ -257,4 +258,17 @@ TEST(IceConsent, JitteredIntervalAndExpiry) {
   EXPECT_EQ(c.status(last + seconds(11)), ConsentFreshness::Status::Stale);
   EXPECT_EQ(c.status(last + seconds(30)), ConsentFreshness::Status::Expired);
   EXPECT_EQ(c.next_timeout(last + seconds(11)) <= last + seconds(30), true);
+}
+
+TEST(IceCounters, ForEachNamesEveryCounter) {
+  IceCounters c;
+  c.bad_integrity = 3;
+  std::size_t n = 0;
+  std::uint64_t bad = 0;
+  c.for_each([&](std::string_view name, std::uint64_t v) {
+    ++n;
+    if (name == "bad_integrity") bad = v;
+  });
+  EXPECT_EQ(n * sizeof(std::uint64_t), sizeof(IceCounters));
+  EXPECT_EQ(bad, 3u);
 }
