@@ -112,6 +112,11 @@ void IceAgent::add_pair(const Candidate& local, const Candidate& remote) {
 RemoteCandidateResult IceAgent::add_remote_candidate(const Candidate& in) {
   using R = RemoteCandidateResult;
   if (state_ == IceState::Closed) return R::AfterEnd;
+  if (!in.ufrag.empty() && remote_ && in.ufrag != remote_->ufrag) {
+    // Signalled for the generation before (or after) an ICE restart.
+    ++counters_.stale_generation_candidates;
+    return R::StaleGeneration;
+  }
   if (in.is_mdns()) {
     // No resolver here: the browser is learned as peer-reflexive when its
     // checks arrive (§7.3.1.3), which is what mDNS candidates are for.

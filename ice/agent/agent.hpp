@@ -78,6 +78,7 @@ struct IceCounters {
   std::uint64_t link_local_ignored = 0;
   std::uint64_t malformed_candidates = 0;
   std::uint64_t unsupported_candidates = 0;  // TCP, other components, family mismatch
+  std::uint64_t stale_generation_candidates = 0;  // `ufrag` of another ICE generation
   std::uint64_t local_addresses_filtered = 0;
   std::uint64_t malformed_stun = 0;
   std::uint64_t bad_integrity = 0;
@@ -111,6 +112,7 @@ struct IceCounters {
     f("link_local_ignored", link_local_ignored);
     f("malformed_candidates", malformed_candidates);
     f("unsupported_candidates", unsupported_candidates);
+    f("stale_generation_candidates", stale_generation_candidates);
     f("local_addresses_filtered", local_addresses_filtered);
     f("malformed_stun", malformed_stun);
     f("bad_integrity", bad_integrity);
@@ -158,7 +160,8 @@ enum class InputResult : std::uint8_t {
 };
 
 enum class RemoteCandidateResult : std::uint8_t {
-  Added, Duplicate, IgnoredMdns, IgnoredLinkLocal, Unsupported, Malformed, AfterEnd, OverLimit
+  Added, Duplicate, IgnoredMdns, IgnoredLinkLocal, Unsupported, Malformed, AfterEnd, OverLimit,
+  StaleGeneration
 };
 
 struct Route {

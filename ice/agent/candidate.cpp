@@ -188,6 +188,8 @@ std::optional<Candidate> parse_candidate(std::string_view sdp, CandidateParseErr
       // Browsers hiding addresses send "raddr 0.0.0.0" or an mDNS name.
       raddr = IpAddress::parse(*value);
       if (!raddr && !is_mdns_name(*value)) return fail(error, E::Malformed);
+    } else if (*name == "ufrag") {
+      c.ufrag = std::string(*value);
     } else if (*name == "rport") {
       std::uint16_t rp = 0;
       if (!parse_number(*value, rp)) return fail(error, E::Malformed);

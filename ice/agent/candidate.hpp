@@ -40,6 +40,9 @@ struct Candidate {
   // Set when the peer signalled an mDNS name (RFC 8839 §5.1, `xxxx.local`)
   // instead of an address; such candidates are not paired.
   std::string hostname;
+  // The `ufrag` extension browsers add (RFC 8838 §4.3 ties a trickled
+  // candidate to one ICE generation); empty when absent.
+  std::string ufrag;
 
   bool is_mdns() const { return !hostname.empty(); }
   bool operator==(const Candidate& o) const {

@@ -214,6 +214,10 @@ TEST(IceAgent, RestartKeepsMediaUntilNewPairSelected) {
   // Credentials travel through signalling: media keeps flowing meanwhile.
   p.expect_data_flows();
   p.net.exchange_credentials(p.a, p.b);
+  // A late candidate of the old generation (ufrag extension) is not mixed in.
+  auto stale = p.b.gathered.at(0);
+  stale.ufrag = "oldfrag";
+  EXPECT_EQ(p.a.agent.add_remote_candidate(stale), RemoteCandidateResult::StaleGeneration);
   ASSERT_TRUE(p.net.run_until(
       [&] { return p.a.selections.size() == 2 && p.b.selections.size() == 2; }, seconds(5)));
   EXPECT_TRUE(p.a.connected());

@@ -48,6 +48,7 @@ TEST(IceCandidate, ParsesChromeHostAndFormatsBack) {
   EXPECT_EQ(c->address.to_string(), "198.51.100.7:61665");
   ASSERT_TRUE(c->related);
   EXPECT_EQ(c->related->to_string(), "10.0.0.5:61665");
+  EXPECT_EQ(c->ufrag, "EEtu");
   EXPECT_EQ(format_candidate(*c),
             "candidate:842163049 1 udp 1677729535 198.51.100.7 61665 typ srflx raddr 10.0.0.5 "
             "rport 61665");
