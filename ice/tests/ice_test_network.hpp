@@ -8,6 +8,7 @@
 #include <memory>
 #include <queue>
 #include <random>
+#include <set>
 #include <vector>
 
 #include "ice/agent/agent.hpp"
@@ -47,6 +48,11 @@ class Network {
   std::function<bool(const SocketAddress&, const SocketAddress&)> drop;
   // Static NAT: inner address -> outer address as others see it.
   std::map<SocketAddress, SocketAddress> nat;
+  // With port-restricted filtering (RFC 4787 "address and port-dependent
+  // filtering"), an outer address only lets in datagrams from destinations
+  // its inner address has sent to: ICE must punch holes from both sides.
+  bool nat_port_restricted = false;
+  std::uint64_t filtered = 0;
   std::uint64_t delivered = 0, lost = 0;
   bool stalled = false;
 
@@ -160,11 +166,20 @@ class Network {
   // Sends a datagram from `src` (an inner address if NATed) to `dst`.
   void route(const SocketAddress& src_in, const SocketAddress& dst_in, Bytes bytes) {
     SocketAddress src = src_in;
-    if (auto it = nat.find(src); it != nat.end()) src = it->second;
+    if (auto it = nat.find(src); it != nat.end()) {
+      permissions_.insert({src_in, dst_in});
+      src = it->second;
+    }
     SocketAddress dst = dst_in;
     if (nat.count(dst)) return;  // inner addresses are not reachable from outside
-    for (auto& [inner, outer] : nat)
-      if (outer == dst) dst = inner;
+    for (auto& [inner, outer] : nat) {
+      if (outer != dst) continue;
+      if (nat_port_restricted && !permissions_.count({inner, src})) {
+        ++filtered;
+        return;
+      }
+      dst = inner;
+    }
     if (drop && drop(src, dst)) return;
     std::uniform_real_distribution<double> u(0.0, 1.0);
     if (loss > 0 && u(rng_) < loss) {
@@ -200,6 +215,7 @@ class Network {
   std::vector<std::unique_ptr<Peer>> peers_;
   std::map<SocketAddress, Peer*> owners_;
   std::map<SocketAddress, Endpoint> endpoints_;
+  std::set<std::pair<SocketAddress, SocketAddress>> permissions_;  // (inner, remote)
 };
 
 inline SocketAddress addr(const char* s) { return *SocketAddress::parse(s); }

@@ -1,0 +1,91 @@
+// Both agents behind NATs on the scripted network: candidates from Floe's
+// own STUN Binding server, hole punching through port-restricted filtering.
+#include <gtest/gtest.h>
+
+#include "ice/stun/server.hpp"
+#include "ice/tests/ice_test_network.hpp"
+
+using namespace floe;
+using namespace floe::ice;
+using namespace floe::ice::testing;
+
+namespace {
+
+// Floe's sans-IO STUN server answering on the scripted network.
+void add_stun_server(Network& net, stun::BindingServer& server, const SocketAddress& at) {
+  const auto sock = server.add_socket({.local = at});
+  net.add_endpoint(at, [&net, &server, sock, at](const SocketAddress& from,
+                                                 const SocketAddress&, ByteView bytes) {
+    server.handle_input(net.now(), sock, from, bytes);
+    while (auto out = server.poll_output())
+      net.route(at, out->to, Bytes(out->data.begin(), out->data.end()));
+  });
+}
+
+}  // namespace
+
+TEST(IceNat, BothBehindPortRestrictedNatsPunchThroughWithSrflx) {
+  for (std::uint32_t seed = 1; seed <= 4; ++seed) {
+    IceConfig cfg;
+    const auto stun_addr = addr("198.51.100.1:3478");
+    cfg.gather.stun_server = stun_addr;
+    Network net(seed);
+    net.jitter = milliseconds(20);
+    net.nat_port_restricted = true;
+    net.nat[addr("192.168.1.2:5000")] = addr("203.0.113.1:40000");
+    net.nat[addr("192.168.7.9:6000")] = addr("203.0.113.2:50000");
+    stun::BindingServer server;
+    add_stun_server(net, server, stun_addr);
+    auto& a = net.add_peer("a", cfg);
+    auto& b = net.add_peer("b", cfg);
+    Network::link(a, b);
+    a.agent.set_role(IceRole::Controlling);
+    b.agent.set_role(IceRole::Controlled);
+    net.exchange_credentials(a, b);
+    net.bind(a, addr("192.168.1.2:5000"));
+    net.bind(b, addr("192.168.7.9:6000"));
+    a.agent.end_of_local_addresses();
+    b.agent.end_of_local_addresses();
+    ASSERT_TRUE(net.run_until([&] { return a.connected() && b.connected(); }, seconds(20)))
+        << "seed " << seed;
+    // The host pairs cannot work; the srflx addresses do, once each side
+    // has sent towards the other (the filtered count shows the punching).
+    EXPECT_EQ(a.agent.selected_route()->remote.to_string(), "203.0.113.2:50000");
+    EXPECT_EQ(b.agent.selected_route()->remote.to_string(), "203.0.113.1:40000");
+    EXPECT_EQ(a.agent.selected_route()->local.to_string(), "192.168.1.2:5000");
+    EXPECT_EQ(server.counters().binding_success, 2u);
+    EXPECT_GT(net.filtered, 0u);
+    ASSERT_TRUE(a.agent.send(net.now(), as_bytes("through two NATs")));
+    net.run_for(milliseconds(200));
+    ASSERT_EQ(b.received.size(), 1u);
+    EXPECT_EQ(as_chars(b.received[0]), "through two NATs");
+    // Consent keeps the holes open: still connected a minute later.
+    net.run_for(seconds(60));
+    EXPECT_TRUE(a.connected());
+    EXPECT_TRUE(b.connected());
+  }
+}
+
+TEST(IceNat, UnreachablePeerFailsAfterEndOfCandidates) {
+  // Port-restricted filtering on one side and no srflx for the other: only
+  // hosts, nothing reaches, both declare Failed (trickle ended both ways).
+  IceConfig cfg;
+  cfg.check_transaction = {.rto = milliseconds(200), .rc = 4, .rm = 4};
+  Network net;
+  net.nat_port_restricted = true;
+  net.nat[addr("192.168.1.2:5000")] = addr("203.0.113.1:40000");
+  net.nat[addr("192.168.7.9:6000")] = addr("203.0.113.2:50000");
+  auto& a = net.add_peer("a", cfg);
+  auto& b = net.add_peer("b", cfg);
+  Network::link(a, b);
+  b.agent.set_role(IceRole::Controlled);
+  net.exchange_credentials(a, b);
+  net.bind(a, addr("192.168.1.2:5000"));
+  net.bind(b, addr("192.168.7.9:6000"));
+  a.agent.end_of_local_addresses();
+  b.agent.end_of_local_addresses();
+  ASSERT_TRUE(net.run_until([&] {
+    return a.agent.state() == IceState::Failed && b.agent.state() == IceState::Failed;
+  }, seconds(30)));
+  EXPECT_FALSE(a.agent.selected_route());
+}
