@@ -42,9 +42,10 @@ void IceAgent::send_next_check(Instant now) {
   }
   if (!pair) pair = checks_.best_waiting();
   if (!pair) pair = checks_.unfreeze_one();
-  if (!pair) return;
-  send_check(now, *pair);
+  // Even when nothing could be sent (Frozen pairs wait on an In-Progress one
+  // of their foundation), look again only one Ta later: no busy timer.
   next_check_at_ = now + cfg_.ta;
+  if (pair) send_check(now, *pair);
 }
 
 void IceAgent::send_check(Instant now, CandidatePair& pair) {

@@ -89,3 +89,30 @@ TEST(IceNat, UnreachablePeerFailsAfterEndOfCandidates) {
   }, seconds(30)));
   EXPECT_FALSE(a.agent.selected_route());
 }
+
+TEST(IceNat, FrozenPairsBehindABusyFoundationDoNotSpinTheTimer) {
+  // Two remote candidates sharing a foundation: the second pair stays Frozen
+  // while the first is In-Progress (§6.1.2.6). Nothing answers, so that can
+  // last 39.5 s; the agent must not ask for a timer in the past meanwhile.
+  Network net;
+  net.drop = [](const SocketAddress&, const SocketAddress&) { return true; };
+  auto& a = net.add_peer("a");
+  a.auto_trickle = false;
+  a.agent.set_remote_credentials("peer", "peerpeerpeerpeerpeerpeer");
+  net.bind(a, addr("10.0.0.1:1000"));
+  a.agent.add_remote_candidate("candidate:same 1 udp 2130706431 10.0.0.2 2000 typ host");
+  a.agent.add_remote_candidate("candidate:same 1 udp 2130706430 10.0.0.3 2000 typ host");
+  net.run_for(milliseconds(10));
+  ASSERT_EQ(a.agent.check_list().size(), 2u);
+  EXPECT_EQ(a.agent.check_list().pairs()[1].state, PairState::Frozen);
+  int wakeups = 0;
+  Instant last = net.now();
+  net.run_until([&] {
+    if (a.agent.next_timeout() <= net.now() && net.now() == last) ++wakeups;
+    last = net.now();
+    return false;
+  }, seconds(20));
+  EXPECT_FALSE(net.stalled);
+  EXPECT_LT(a.transmits, 40u);
+  EXPECT_LT(wakeups, 1000);
+}
