@@ -1,0 +1,268 @@
+#include "gateway/webrtc/transport.hpp"
+
+#include <algorithm>
+
+#include "dtls/srtp/demux.hpp"
+
+namespace floe::webrtc {
+
+WebRtcTransport::WebRtcTransport(WebRtcConfig config)
+    : cfg_(std::move(config)), ice_(cfg_.ice) {
+  ice_.set_role(cfg_.ice_role);
+}
+
+WebRtcTransport::~WebRtcTransport() = default;
+
+void WebRtcTransport::set_remote_credentials(std::string ufrag, std::string pwd) {
+  ice_.set_remote_credentials(std::move(ufrag), std::move(pwd));
+}
+
+void WebRtcTransport::add_local_address(Instant now, const SocketAddress& base) {
+  ice_.add_local_address(now, base);
+  drain(now);
+}
+
+void WebRtcTransport::end_of_local_addresses() { ice_.end_of_local_addresses(); }
+
+ice::RemoteCandidateResult WebRtcTransport::add_remote_candidate(std::string_view sdp) {
+  return ice_.add_remote_candidate(sdp);
+}
+
+void WebRtcTransport::end_of_remote_candidates() { ice_.end_of_remote_candidates(); }
+
+void WebRtcTransport::start(Instant now) {
+  if (started_) return;
+  started_ = true;
+  if (cfg_.dtls_role == dtls::Role::Server) start_dtls(now);
+  drain(now);
+}
+
+void WebRtcTransport::start_dtls(Instant now) {
+  if (dtls_ || failed_) return;
+  dtls::DtlsConfig dc;
+  dc.role = cfg_.dtls_role;
+  dc.remote_fingerprint = cfg_.remote_fingerprint;
+  // A WebRTC peer always negotiates use_srtp (RFC 8827 §6.5); a handshake
+  // without it would leave the media unkeyable.
+  dc.require_srtp = true;
+  dtls_.emplace(cfg_.dtls_context, dc);
+  dtls_->start(now);
+}
+
+void WebRtcTransport::close(Instant now) {
+  if (closed_) return;
+  closed_ = true;
+  if (sctp_) sctp_->shutdown(now);
+  if (dtls_) dtls_->close(now);
+  drain(now);
+  ice_.close();
+}
+
+MediaIn WebRtcTransport::handle_input(Instant now, const SocketAddress& local,
+                                      const SocketAddress& remote,
+                                      std::span<std::uint8_t> datagram) {
+  if (closed_) return {};
+  const auto r = ice_.handle_input(now, ice::Datagram{local, remote, datagram});
+  if (r != ice::InputResult::ApplicationData) {
+    if (r == ice::InputResult::Stun) drain(now);
+    return {};
+  }
+  // The agent only passes up data from a pair it validated (RFC 8445 §7.3,
+  // DESIGN.md "no RTP bleed"), so everything below came over a checked path.
+  switch (srtp::classify(datagram)) {
+    case srtp::PacketClass::Rtp: {
+      if (!srtp_.ready()) {
+        ++counters_.media_before_keys;
+        return {};
+      }
+      auto n = srtp_.unprotect_rtp(datagram);
+      if (!n) {
+        ++counters_.srtp_drops;
+        return {};
+      }
+      ++counters_.rtp_in;
+      return {MediaIn::Kind::Rtp, datagram.first(*n)};
+    }
+    case srtp::PacketClass::Rtcp: {
+      if (!srtp_.ready()) {
+        ++counters_.media_before_keys;
+        return {};
+      }
+      auto n = srtp_.unprotect_rtcp(datagram);
+      if (!n) {
+        ++counters_.srtp_drops;
+        return {};
+      }
+      ++counters_.rtcp_in;
+      return {MediaIn::Kind::Rtcp, datagram.first(*n)};
+    }
+    case srtp::PacketClass::Dtls:
+      if (!dtls_) {
+        // An active peer's ClientHello can beat our own nomination: a
+        // DTLS client waits for the pair, a server was created at start().
+        ++counters_.dtls_before_start;
+        return {};
+      }
+      dtls_->handle_input(now, datagram);
+      drain(now);
+      return {};
+    default:
+      ++counters_.unknown_class;
+      return {};
+  }
+}
+
+void WebRtcTransport::handle_timeout(Instant now) {
+  ice_.handle_timeout(now);
+  if (dtls_ && dtls_->next_timeout() <= now) dtls_->handle_timeout(now);
+  if (sctp_ && sctp_->next_timeout() <= now) sctp_->handle_timeout(now);
+  drain(now);
+}
+
+Instant WebRtcTransport::next_timeout() const {
+  Instant t = ice_.next_timeout();
+  if (dtls_) t = std::min(t, dtls_->next_timeout());
+  if (sctp_) t = std::min(t, sctp_->next_timeout());
+  return t;
+}
+
+std::optional<WebRtcOutput> WebRtcTransport::poll_output() {
+  if (out_.empty()) return std::nullopt;
+  auto o = std::move(out_.front());
+  out_.pop_front();
+  return o;
+}
+
+void WebRtcTransport::drain(Instant now) {
+  // DTLS output becomes ICE output, SCTP output becomes DTLS output: go
+  // round until every engine is quiet.
+  for (int round = 0; round < 64; ++round) {
+    bool any = drain_sctp(now);
+    any = drain_dtls(now) || any;
+    any = drain_ice(now) || any;
+    if (!any) return;
+  }
+}
+
+bool WebRtcTransport::drain_ice(Instant now) {
+  bool any = false;
+  while (auto o = ice_.poll_output()) {
+    any = true;
+    if (auto* t = std::get_if<ice::Transmit>(&*o)) {
+      out_.emplace_back(std::move(*t));
+    } else if (auto* c = std::get_if<ice::LocalCandidate>(&*o)) {
+      out_.emplace_back(out::LocalCandidate{std::move(c->candidate)});
+    } else if (std::holds_alternative<ice::GatheringComplete>(*o)) {
+      out_.emplace_back(out::GatheringComplete{});
+    } else if (auto* s = std::get_if<ice::StateChanged>(&*o)) {
+      out_.emplace_back(out::IceStateChanged{s->state});
+      if (s->state == ice::IceState::Failed) fail("ICE failed: no candidate pair works");
+    } else if (auto* p = std::get_if<ice::SelectedPairChanged>(&*o)) {
+      out_.emplace_back(out::SelectedPair{p->local, p->remote});
+      if (started_ && cfg_.dtls_role == dtls::Role::Client) start_dtls(now);
+    }
+  }
+  return any;
+}
+
+bool WebRtcTransport::drain_dtls(Instant now) {
+  if (!dtls_) return false;
+  bool any = false;
+  while (auto o = dtls_->poll_output()) {
+    any = true;
+    if (auto* t = std::get_if<dtls::DtlsTransport::Transmit>(&*o)) {
+      // The handshake retransmits on its own timer, so a flight sent before
+      // the server side has a selected pair is only a counted loss.
+      if (!ice_.send(now, t->data)) ++counters_.dtls_unsendable;
+    } else if (auto* c = std::get_if<dtls::DtlsTransport::Connected>(&*o)) {
+      std::string error;
+      if (!c->srtp || !srtp_.set_keys(*c->srtp, &error)) {
+        fail("SRTP keys unusable: " + (error.empty() ? std::string("none negotiated") : error));
+        continue;
+      }
+      out_.emplace_back(out::DtlsConnected{c->handshake_time, c->srtp->profile});
+      if (cfg_.data_channel && !sctp_) {
+        sctp::SctpConfig sc;
+        sc.local_port = cfg_.local_sctp_port;
+        sc.remote_port = cfg_.remote_sctp_port;
+        sc.dtls_client = cfg_.dtls_role == dtls::Role::Client;
+        sc.remote_max_message_size = cfg_.remote_max_message_size;
+        sc.mtu = std::min<std::size_t>(1150, dtls_->max_application_payload());
+        sctp_.emplace(sc);
+        sctp_->start(now);
+      }
+    } else if (auto* f = std::get_if<dtls::DtlsTransport::Failed>(&*o)) {
+      fail("DTLS failed: " + f->reason);
+    } else if (std::holds_alternative<dtls::DtlsTransport::Closed>(*o)) {
+      fail("DTLS closed by the peer");
+    } else if (auto* a = std::get_if<dtls::DtlsTransport::ApplicationData>(&*o)) {
+      if (sctp_) sctp_->handle_input(now, a->data);
+    }
+  }
+  return any;
+}
+
+bool WebRtcTransport::drain_sctp(Instant) {
+  if (!sctp_) return false;
+  bool any = false;
+  while (auto o = sctp_->poll_output()) {
+    any = true;
+    if (auto* t = std::get_if<sctp::SctpAssociation::Transmit>(&*o)) {
+      if (dtls_) dtls_->send(t->data);
+    } else if (std::holds_alternative<sctp::SctpAssociation::Connected>(*o)) {
+      out_.emplace_back(out::SctpConnected{});
+    } else if (auto* c = std::get_if<sctp::SctpAssociation::ChannelOpen>(&*o)) {
+      out_.emplace_back(out::ChannelOpen{c->id, std::move(c->label), std::move(c->protocol)});
+    } else if (auto* m = std::get_if<sctp::SctpAssociation::Message>(&*o)) {
+      out_.emplace_back(out::ChannelMessage{m->id, m->binary, std::move(m->data)});
+    } else if (auto* cc = std::get_if<sctp::SctpAssociation::ChannelClosed>(&*o)) {
+      out_.emplace_back(out::ChannelClosed{cc->id});
+    }
+  }
+  return any;
+}
+
+void WebRtcTransport::fail(std::string reason) {
+  if (failed_ || closed_) return;
+  failed_ = true;
+  out_.emplace_back(out::Failed{std::move(reason)});
+}
+
+std::optional<std::size_t> WebRtcTransport::protect_rtp(std::span<std::uint8_t> buffer,
+                                                        std::size_t length) {
+  if (!srtp_.ready() || failed_ || closed_) return std::nullopt;
+  auto n = srtp_.protect_rtp(buffer, length);
+  if (n) ++counters_.rtp_out;
+  return n;
+}
+
+std::optional<std::size_t> WebRtcTransport::protect_rtcp(std::span<std::uint8_t> buffer,
+                                                         std::size_t length) {
+  if (!srtp_.ready() || failed_ || closed_) return std::nullopt;
+  auto n = srtp_.protect_rtcp(buffer, length);
+  if (n) ++counters_.rtcp_out;
+  return n;
+}
+
+std::optional<ice::Route> WebRtcTransport::media_route() const {
+  if (failed_ || closed_) return std::nullopt;
+  return ice_.selected_route();
+}
+
+bool WebRtcTransport::send_message(Instant now, std::uint16_t channel, ByteView data,
+                                   bool binary) {
+  if (!sctp_ || failed_) return false;
+  bool ok = sctp_->send(now, channel, data, binary);
+  drain(now);
+  return ok;
+}
+
+std::optional<std::uint16_t> WebRtcTransport::open_channel(Instant now,
+                                                           const sctp::ChannelOptions& options) {
+  if (!sctp_ || failed_) return std::nullopt;
+  auto id = sctp_->open_channel(now, options);
+  drain(now);
+  return id;
+}
+
+}  // namespace floe::webrtc

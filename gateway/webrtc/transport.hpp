@@ -1,0 +1,147 @@
+#pragma once
+// The browser leg of a call as one sans-IO engine: ICE (RFC 8445) carries
+// everything; what ICE hands up from a validated pair is split by its first
+// byte (RFC 7983 §7): DTLS records go to the DTLS transport (RFC 6347), RTP
+// and RTCP (RFC 5761 §4 on the same port) are unprotected in place with the
+// DTLS-SRTP keys (RFC 5764), and DTLS application data carries SCTP (RFC
+// 8261) with the data channels (RFC 8831/8832).
+//
+// Media path: handle_input() decrypts into the caller's buffer and returns a
+// view of the plain packet; protect_rtp()/protect_rtcp() encrypt in place and
+// the caller sends the result on media_route(). Neither allocates.
+// Everything else (STUN, DTLS, SCTP) leaves through poll_output().
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+
+#include "base/time.hpp"
+#include "dtls/sctp/association.hpp"
+#include "dtls/srtp/session.hpp"
+#include "dtls/transport.hpp"
+#include "ice/agent/agent.hpp"
+
+namespace floe::webrtc {
+
+struct WebRtcConfig {
+  ice::IceConfig ice;
+  ice::IceRole ice_role = ice::IceRole::Controlled;
+  std::shared_ptr<dtls::DtlsContext> dtls_context;
+  dtls::Role dtls_role = dtls::Role::Client;
+  dtls::Fingerprint remote_fingerprint;  // from the peer's a=fingerprint
+  // SCTP over DTLS when the peer accepted an application section.
+  bool data_channel = true;
+  std::uint16_t local_sctp_port = 5000;
+  std::uint16_t remote_sctp_port = 5000;
+  std::size_t remote_max_message_size = 65536;  // RFC 8841 §6.1 default
+};
+
+struct WebRtcCounters {
+  std::uint64_t rtp_in = 0;
+  std::uint64_t rtcp_in = 0;
+  std::uint64_t rtp_out = 0;
+  std::uint64_t rtcp_out = 0;
+  std::uint64_t media_before_keys = 0;  // RTP/RTCP before DTLS finished
+  std::uint64_t srtp_drops = 0;         // auth, replay, ... (SrtpSession::counters())
+  std::uint64_t dtls_before_start = 0;
+  std::uint64_t unknown_class = 0;      // RFC 7983 classes we do not speak (ZRTP, ...)
+  std::uint64_t dtls_unsendable = 0;    // DTLS output while ICE had no selected pair
+};
+
+namespace out {
+struct LocalCandidate { ice::Candidate candidate; };
+struct GatheringComplete {};
+struct IceStateChanged { ice::IceState state; };
+struct SelectedPair { ice::Candidate local, remote; };
+struct DtlsConnected { Duration handshake_time; dtls::SrtpProfile profile; };
+struct SctpConnected {};
+struct ChannelOpen { std::uint16_t id; std::string label; std::string protocol; };
+struct ChannelMessage { std::uint16_t id; bool binary; Bytes data; };
+struct ChannelClosed { std::uint16_t id; };
+// The transport is dead: ICE failed, the DTLS handshake failed (wrong
+// fingerprint, timeout) or the peer closed DTLS. `reason` is for humans.
+struct Failed { std::string reason; };
+}  // namespace out
+
+using WebRtcOutput =
+    std::variant<ice::Transmit, out::LocalCandidate, out::GatheringComplete, out::IceStateChanged,
+                 out::SelectedPair, out::DtlsConnected, out::SctpConnected, out::ChannelOpen,
+                 out::ChannelMessage, out::ChannelClosed, out::Failed>;
+
+// A decrypted media packet inside the buffer handed to handle_input().
+struct MediaIn {
+  enum class Kind : std::uint8_t { None, Rtp, Rtcp } kind = Kind::None;
+  std::span<std::uint8_t> packet;
+};
+
+class WebRtcTransport {
+ public:
+  static constexpr std::size_t kMaxOverhead = srtp::SrtpSession::kMaxOverhead;
+
+  explicit WebRtcTransport(WebRtcConfig config);
+  ~WebRtcTransport();
+  WebRtcTransport(const WebRtcTransport&) = delete;
+  WebRtcTransport& operator=(const WebRtcTransport&) = delete;
+
+  const ice::IceCredentials& local_credentials() const { return ice_.local_credentials(); }
+  void set_remote_credentials(std::string ufrag, std::string pwd);
+  void add_local_address(Instant now, const SocketAddress& base);
+  void end_of_local_addresses();
+  ice::RemoteCandidateResult add_remote_candidate(std::string_view sdp);
+  void end_of_remote_candidates();
+  // The DTLS server waits for a ClientHello; the client starts once ICE
+  // has selected a pair (it needs a path for its first flight).
+  void start(Instant now);
+  void close(Instant now);
+
+  // `datagram` is received bytes the transport may decrypt in place.
+  MediaIn handle_input(Instant now, const SocketAddress& local, const SocketAddress& remote,
+                       std::span<std::uint8_t> datagram);
+  void handle_timeout(Instant now);
+  Instant next_timeout() const;
+  std::optional<WebRtcOutput> poll_output();
+
+  // Media out. `buffer` holds `length` plain bytes and room for kMaxOverhead
+  // more; returns the protected length, or nullopt (no keys yet, no path,
+  // or libsrtp refused). The caller sends buffer[0, n) on media_route() and
+  // then calls note_sent().
+  std::optional<std::size_t> protect_rtp(std::span<std::uint8_t> buffer, std::size_t length);
+  std::optional<std::size_t> protect_rtcp(std::span<std::uint8_t> buffer, std::size_t length);
+  std::optional<ice::Route> media_route() const;
+  void note_sent(Instant now) { ice_.note_sent(now); }
+
+  // Data channels (after SctpConnected).
+  bool send_message(Instant now, std::uint16_t channel, ByteView data, bool binary);
+  std::optional<std::uint16_t> open_channel(Instant now, const sctp::ChannelOptions& options);
+
+  bool media_ready() const { return srtp_.ready(); }
+  bool failed() const { return failed_; }
+  const ice::IceAgent& ice() const { return ice_; }
+  const dtls::DtlsTransport* dtls() const { return dtls_ ? &*dtls_ : nullptr; }
+  const srtp::SrtpSession& srtp() const { return srtp_; }
+  const WebRtcCounters& counters() const { return counters_; }
+
+ private:
+  void start_dtls(Instant now);
+  void drain(Instant now);
+  bool drain_ice(Instant now);
+  bool drain_dtls(Instant now);
+  bool drain_sctp(Instant now);
+  void fail(std::string reason);
+
+  WebRtcConfig cfg_;
+  ice::IceAgent ice_;
+  std::optional<dtls::DtlsTransport> dtls_;
+  srtp::SrtpSession srtp_;
+  std::optional<sctp::SctpAssociation> sctp_;
+  std::deque<WebRtcOutput> out_;
+  WebRtcCounters counters_;
+  bool started_ = false;
+  bool failed_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace floe::webrtc
