@@ -13,7 +13,9 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include <cstdlib>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -483,9 +485,12 @@ void ServerImpl::accept() {
   acceptor_.async_accept(io_, [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
     if (self->stopped_ || ec == net::error::operation_aborted) return;
     if (!ec) {
+      // Signaling sends bursts of small frames (ack, answer, candidates):
+      // Nagle's algorithm would hold them back for the peer's delayed ACK.
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
       auto guard = self->admit();
       if (!guard) {
-        beast::error_code ignored;
         socket.close(ignored);
       } else if (auto* ctx = self->ssl_context()) {
         std::make_shared<HttpSession<beast::ssl_stream<beast::tcp_stream>>>(
@@ -510,6 +515,15 @@ std::shared_ptr<Server> Server::start(net::io_context& io, ServerConfig config, 
   *holder = server;
   server->listen();
   return server;
+}
+
+std::string default_web_root() {
+  if (const char* env = std::getenv("FLOE_WEB_ROOT"); env && *env) return env;
+#ifdef FLOE_DEFAULT_WEB_ROOT
+  std::error_code ec;
+  if (std::filesystem::is_directory(FLOE_DEFAULT_WEB_ROOT, ec)) return FLOE_DEFAULT_WEB_ROOT;
+#endif
+  return {};
 }
 
 int run_server(const ServerConfig& config, net::io_context& io, CallHandler& handler) {

@@ -57,6 +57,10 @@ class Server {
   virtual void stop() = 0;
 };
 
+// Where the web/ files are when nothing is configured: $FLOE_WEB_ROOT if set,
+// else the source tree's web/ this binary was built from, if it exists.
+std::string default_web_root();
+
 // start() and run the io_context on the calling thread until stop().
 // Returns 0, or 1 after printing why the server could not start.
 int run_server(const ServerConfig& config, boost::asio::io_context& io, CallHandler& handler);

@@ -36,6 +36,7 @@ void SessionHub::on_open(Instant now, ConnectionId id, std::string peer,
                RateLimiter(config_.rate_burst, config_.rate_per_second), {}, std::move(token_user)};
   conns_.insert_or_assign(id, std::move(c));
   ++counters_.connections_opened;
+  want(now + std::min(config_.hello_timeout, config_.ping_interval));
 }
 
 void SessionHub::on_activity(Instant now, ConnectionId id) {
@@ -59,6 +60,7 @@ void SessionHub::detach(Instant now, Connection& conn) {
   // The session waits `resume_window` for a reconnect before its calls end.
   s->second.conn.reset();
   s->second.detached_at = now;
+  want(now + config_.resume_window);
 }
 
 void SessionHub::on_message(Instant now, ConnectionId id, std::string_view text) {
@@ -218,9 +220,7 @@ void SessionHub::handle_timeout(Instant now) {
   for (const auto& [sid, s] : sessions_)
     if (!s.conn && now - s.detached_at >= config_.resume_window) expired.push_back(sid);
   for (const auto& sid : expired) expire(sid);
-}
 
-Instant SessionHub::next_timeout() const {
   Instant next = kNever;
   for (const auto& [id, c] : conns_) {
     if (c.closing) continue;
@@ -229,7 +229,7 @@ Instant SessionHub::next_timeout() const {
   }
   for (const auto& [sid, s] : sessions_)
     if (!s.conn) next = std::min(next, s.detached_at + config_.resume_window);
-  return next;
+  next_deadline_ = next == kNever ? kNever : std::max(next, now + kMinScanInterval);
 }
 
 std::optional<HubOutput> SessionHub::poll_output() {

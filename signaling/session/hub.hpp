@@ -84,8 +84,11 @@ class SessionHub {
   std::shared_ptr<CallSink> ring(Instant now, const std::string& user, const std::string& from,
                                  const std::string& offer_sdp);
 
+  // Scans every connection and detached session; next_timeout() spaces scans
+  // at least kMinScanInterval apart, so timers are that coarse.
   void handle_timeout(Instant now);
-  Instant next_timeout() const;
+  Instant next_timeout() const { return next_deadline_; }
+  static constexpr Duration kMinScanInterval = milliseconds(250);
   std::optional<HubOutput> poll_output();
 
   const HubCounters& counters() const { return counters_; }
@@ -150,6 +153,11 @@ class SessionHub {
   std::deque<HubOutput> out_;
   HubCounters counters_;
   Instant last_now_{};
+  // The earliest deadline known, kept without scanning every connection on
+  // each event: new deadlines lower it; handle_timeout() recomputes it. Events
+  // that only postpone a deadline leave it early, costing one spurious scan.
+  Instant next_deadline_ = kNever;
+  void want(Instant t) { next_deadline_ = std::min(next_deadline_, t); }
 };
 
 }  // namespace floe::signaling

@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (cfg.web_root.empty()) cfg.web_root = default_web_root();
   cfg.hub.ice_servers = {{{"stun:127.0.0.1:3478"}, "", ""}};
   boost::asio::io_context io;
   testing::FakeCallHandler handler;
