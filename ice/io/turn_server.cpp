@@ -454,6 +454,10 @@ std::string to_prometheus(const TurnServerStats& s) {
                                turn::to_string(static_cast<turn::PeerDenial>(i)) + "\"}";
     line("refused_total", e.denied_peers[i], labels.c_str());
   }
+  for (std::size_t i = 0; i < turn::kErrorCodes.size(); ++i) {
+    const std::string labels = "{code=\"" + std::to_string(turn::kErrorCodes[i]) + "\"}";
+    line("errors_sent_total", e.errors_by_code[i], labels.c_str());
+  }
   line("relayed_packets_total", e.to_peer_packets, "{direction=\"to_peer\"}");
   line("relayed_bytes_total", e.to_peer_bytes, "{direction=\"to_peer\"}");
   line("relayed_packets_total", e.to_client_packets, "{direction=\"to_client\"}");

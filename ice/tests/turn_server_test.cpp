@@ -183,6 +183,8 @@ TEST_F(TurnServerTest, WrongPasswordAndUnknownUserAre401) {
   c.user = "mallory";
   EXPECT_EQ(code_of(exchange(t, c.request(stun::method::Allocate, ScriptedClient::udp), t0())), 401);
   EXPECT_EQ(srv().counters().auth_failures, 2u);
+  EXPECT_EQ(srv().counters().errors_by_code[1], 3u);  // 401: challenge + two failures
+  EXPECT_EQ(kErrorCodes[1], 401);
   EXPECT_EQ(srv().allocation_count(), 0u);
 }
 

@@ -64,6 +64,8 @@ void TurnServer::finish(stun::MessageBuilder& b, const Auth& auth) {
 void TurnServer::send_error(const FiveTuple& t, const stun::Message& req, int code,
                             const Auth* auth, bool challenge) {
   ++counters_.errors_sent;
+  for (std::size_t i = 0; i < kErrorCodes.size(); ++i)
+    if (kErrorCodes[i] == code) ++counters_.errors_by_code[i];
   Bytes& out = emit_client(t);
   stun::MessageBuilder b(out, stun::Class::Error, req.method(), req.transaction_id());
   b.add_error_code(code, {});

@@ -28,6 +28,10 @@ struct ServerConfig {
   Duration reservation_lifetime = seconds(30);  // §14.9: at least 30 s
 };
 
+// The error codes the server sends, for per-code counters.
+inline constexpr std::array<int, 13> kErrorCodes = {400, 401, 403, 420, 437, 438, 440,
+                                                    441, 442, 443, 486, 500, 508};
+
 struct ServerCounters {
   std::uint64_t requests = 0;
   std::uint64_t allocations_created = 0;
@@ -51,6 +55,7 @@ struct ServerCounters {
   std::uint64_t dropped_no_channel = 0;
   std::uint64_t dropped_bandwidth = 0;
   std::uint64_t errors_sent = 0;
+  std::array<std::uint64_t, kErrorCodes.size()> errors_by_code{};  // kErrorCodes order
 };
 
 struct ServerOutput {
