@@ -54,6 +54,7 @@ void IceAgent::set_remote_credentials(std::string ufrag, std::string pwd) {
   if (remote_ && remote_->ufrag == ufrag && remote_->pwd == pwd) return;
   if (remote_) restart();  // §9: the peer restarted
   remote_ = IceCredentials{std::move(ufrag), std::move(pwd)};
+  reevaluate_ = true;
 }
 
 HostAddressResult IceAgent::add_local_address(Instant now, const SocketAddress& base) {
@@ -70,6 +71,7 @@ void IceAgent::add_relayed_candidate(const Candidate& relayed) {
 }
 
 void IceAgent::end_of_local_addresses() {
+  reevaluate_ = true;
   gatherer_.end_of_addresses();
   drain_gatherer();
 }
@@ -152,6 +154,7 @@ RemoteCandidateResult IceAgent::add_remote_candidate(const Candidate& in) {
   }
   Candidate c = in;
   c.base = c.address;
+  reevaluate_ = true;
   remote_candidates_.push_back(c);
   pair_remote(c);
   return R::Added;
@@ -176,7 +179,10 @@ RemoteCandidateResult IceAgent::add_remote_candidate(std::string_view sdp) {
   return add_remote_candidate(*c);
 }
 
-void IceAgent::end_of_remote_candidates() { remote_end_ = true; }
+void IceAgent::end_of_remote_candidates() {
+  remote_end_ = true;
+  reevaluate_ = true;
+}
 
 void IceAgent::restart() {
   if (state_ == IceState::Closed) return;
@@ -258,6 +264,7 @@ InputResult IceAgent::handle_input(Instant now, const Datagram& d) {
 
 void IceAgent::handle_timeout(Instant now) {
   last_now_ = now;
+  reevaluate_ = false;
   if (state_ == IceState::Closed) return;
   gatherer_.handle_timeout(now);
   drain_gatherer();
@@ -288,6 +295,7 @@ bool IceAgent::has_check_work() const {
 Instant IceAgent::next_timeout() const {
   if (state_ == IceState::Closed) return kNever;
   Instant t = gatherer_.next_timeout();
+  if (reevaluate_) t = std::min(t, last_now_);
   for (const auto& x : txns_) t = std::min(t, x.txn.next_timeout());
   if (can_check() && has_check_work()) t = std::min(t, next_check_at_);
   if (selected_ && state_ != IceState::Failed) {
@@ -298,8 +306,11 @@ Instant IceAgent::next_timeout() const {
     auto at = *first_valid_at_ + cfg_.nomination_delay;
     if (at > last_now_) t = std::min(t, at);
   }
-  if (remote_end_at_ && checks_.size() == 0 && !selected_ && state_ != IceState::Failed)
-    t = std::min(t, *remote_end_at_ + cfg_.empty_check_list_grace);
+  if (remote_end_at_ && checks_.size() == 0 && !selected_ && state_ != IceState::Failed) {
+    // Only while ahead: past it, Failed waits on gathering, not on time.
+    auto at = *remote_end_at_ + cfg_.empty_check_list_grace;
+    if (at > last_now_) t = std::min(t, at);
+  }
   return t;
 }
 

@@ -282,6 +282,9 @@ class IceAgent {
   std::optional<Instant> remote_end_at_;
   bool remote_end_ = false;
   bool local_end_emitted_ = false;
+  // An API call changed what the state depends on: next_timeout() asks for
+  // one handle_timeout() so update_state() runs.
+  bool reevaluate_ = false;
   std::uint32_t next_serial_ = 1;
   std::uint64_t nomination_order_ = 0;
   std::uint32_t prflx_seq_ = 0;

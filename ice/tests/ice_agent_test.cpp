@@ -38,6 +38,7 @@ struct Pair2 {
     a.agent.set_role(ra);
     b.agent.set_role(rb);
   }
+  ~Pair2() { EXPECT_EQ(net.past_timers, 0u) << "an agent asked for a timer in the past"; }
   void start(const char* aa = "10.0.0.1:1000", const char* ba = "10.0.0.2:2000") {
     net.exchange_credentials(a, b);
     net.bind(a, addr(aa));

@@ -63,6 +63,7 @@ TEST(IceNat, BothBehindPortRestrictedNatsPunchThroughWithSrflx) {
     net.run_for(seconds(60));
     EXPECT_TRUE(a.connected());
     EXPECT_TRUE(b.connected());
+    EXPECT_EQ(net.past_timers, 0u);
   }
 }
 
@@ -88,6 +89,7 @@ TEST(IceNat, UnreachablePeerFailsAfterEndOfCandidates) {
     return a.agent.state() == IceState::Failed && b.agent.state() == IceState::Failed;
   }, seconds(30)));
   EXPECT_FALSE(a.agent.selected_route());
+  EXPECT_EQ(net.past_timers, 0u);
 }
 
 TEST(IceNat, FrozenPairsBehindABusyFoundationDoNotSpinTheTimer) {
@@ -113,6 +115,26 @@ TEST(IceNat, FrozenPairsBehindABusyFoundationDoNotSpinTheTimer) {
     return false;
   }, seconds(20));
   EXPECT_FALSE(net.stalled);
+  EXPECT_EQ(net.past_timers, 0u);
   EXPECT_LT(a.transmits, 40u);
   EXPECT_LT(wakeups, 1000);
+}
+
+TEST(IceNat, EmptyCheckListGraceDoesNotSpinWhileGatheringIsOpen) {
+  // Only an mDNS candidate, end-of-candidates, but local gathering never
+  // finished: Failed must wait for gathering, without a timer in the past.
+  Network net;
+  auto& a = net.add_peer("a");
+  a.auto_trickle = false;
+  a.agent.set_remote_credentials("peer", "peerpeerpeerpeerpeerpeer");
+  net.bind(a, addr("10.0.0.1:1000"));
+  a.agent.add_remote_candidate("candidate:1 1 udp 2130706431 abcd.local 2000 typ host");
+  a.agent.end_of_remote_candidates();
+  net.run_for(seconds(20));
+  EXPECT_FALSE(net.stalled);
+  EXPECT_EQ(net.past_timers, 0u);
+  EXPECT_NE(a.agent.state(), IceState::Failed);
+  a.agent.end_of_local_addresses();
+  net.run_for(seconds(1));
+  EXPECT_EQ(a.agent.state(), IceState::Failed);
 }
