@@ -374,6 +374,12 @@ TEST(IceAgent, ControlledFollowsReNomination) {
   p.net.inject(p.b, addr("10.0.0.2:2000"), other, m);
   ASSERT_TRUE(p.net.run_until([&] { return p.b.selections.size() == 2; }, seconds(2)));
   EXPECT_EQ(p.b.agent.selected_route()->remote, other);
+  // Media then arrives on the first nominated pair: b follows it back.
+  std::uint8_t rtp[] = {0x80, 0x00, 0x00, 0x01};
+  EXPECT_EQ(p.net.inject(p.b, addr("10.0.0.2:2000"), first, rtp), InputResult::ApplicationData);
+  EXPECT_EQ(p.b.agent.selected_route()->remote, first);
+  p.net.run_for(milliseconds(10));
+  EXPECT_EQ(p.b.selections.size(), 3u);
 }
 
 TEST(IceAgent, CredentialsAreRandomAndLongEnough) {
