@@ -73,13 +73,13 @@ void SipTransport::close() {
 }
 
 void SipTransport::sweep() {
-  sweep_timer_.expires_after(seconds(5));
+  sweep_timer_.expires_after(std::min<Duration>(seconds(5), partial_timeout_ / 2));
   sweep_timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
     if (ec || !*alive) return;
     Instant now = Clock::now();
     std::vector<std::shared_ptr<Connection>> stale;
     for (auto& [addr, c] : connections_)
-      if (c->partial_since != kNever && now - c->partial_since > kPartialMessageTimeout)
+      if (c->partial_since != kNever && now - c->partial_since > partial_timeout_)
         stale.push_back(c);
     for (auto& c : stale) {
       ++stats_.partial_timeouts;

@@ -35,6 +35,10 @@ class SipTransport {
   // Content-Length that promises more than ever comes would otherwise pin
   // the buffer forever (64*T1, the longest a transaction waits).
   static constexpr Duration kPartialMessageTimeout = seconds(32);
+  void set_partial_timeout(Duration d) {
+    partial_timeout_ = d;
+    if (acceptor_) sweep();  // re-arm at the new pace
+  }
 
   // Binds UDP (and TCP when `tcp` is set) on `local`; port 0 picks one.
   SipTransport(boost::asio::io_context& io, UserAgent& ua, const SocketAddress& local,
@@ -73,6 +77,7 @@ class SipTransport {
   std::array<std::uint8_t, 65536> udp_buf_{};
   boost::asio::ip::udp::endpoint udp_from_;
   Instant armed_ = kNever;
+  Duration partial_timeout_ = kPartialMessageTimeout;
   TransportStats stats_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
