@@ -10,6 +10,7 @@ using Args = std::span<const std::string_view>;
 int stun_server(Args args);
 int nat_probe(Args args);
 int turn_server(Args args);
+int gateway(Args args);
 }  // namespace floe::cmd
 
 namespace {
@@ -21,6 +22,8 @@ struct Subcommand {
 };
 
 constexpr Subcommand kSubcommands[] = {
+    {"gateway", floe::cmd::gateway,
+     "the gateway: web page + WebSocket signaling, browser media port, echo target"},
     {"stun-server", floe::cmd::stun_server,
      "STUN Binding server over UDP/TCP, RFC 5780 with --alt-ip/--alt-port"},
     {"nat-probe", floe::cmd::nat_probe,
@@ -33,7 +36,8 @@ void usage(std::FILE* to) {
   for (const auto& s : kSubcommands)
     std::fprintf(to, "  %-14.*s %.*s\n", static_cast<int>(s.name.size()), s.name.data(),
                  static_cast<int>(s.summary.size()), s.summary.data());
-  std::fprintf(to, "\nWith no subcommand, floe runs the STUN server on its defaults.\n");
+  std::fprintf(to, "\nWith no subcommand, floe runs the gateway on its defaults "
+                  "(page at http://127.0.0.1:8080/).\n");
 }
 
 }  // namespace
@@ -42,11 +46,11 @@ int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   std::vector<std::string_view> args(argv + 1, argv + argc);
   if (args.empty()) {
-    // Until the gateway proper exists, the default service is the STUN
-    // server, so `scripts/run` starts something real.
-    std::printf("floe: no subcommand given; starting the STUN server on its defaults "
-                "(same as `floe stun-server`)\n");
-    return floe::cmd::stun_server({});
+    // The default service is the gateway, so `scripts/run` gives the page
+    // and the echo target with no configuration.
+    std::printf("floe: no subcommand given; starting the gateway on its defaults "
+                "(same as `floe gateway`)\n");
+    return floe::cmd::gateway({});
   }
   if (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
     usage(stdout);

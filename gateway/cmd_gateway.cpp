@@ -1,0 +1,174 @@
+// `floe gateway` (also `floe` with no arguments): the signaling front end
+// (HTTP + WebSocket, serving web/) and the browser media port, with the
+// built-in `echo` target. SIP targets are not wired yet.
+#include <utility>  // before Asio: Boost 1.74 misses it in C++20
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <unistd.h>
+
+#include <charconv>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dtls/certificate.hpp"
+#include "dtls/transport.hpp"
+#include "gateway/webrtc/call_router.hpp"
+#include "gateway/webrtc/media_port.hpp"
+#include "ice/io/agent_interfaces.hpp"
+#include "signaling/server/server.hpp"
+
+namespace floe::cmd {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: floe gateway [options]      (also what `floe` with no arguments runs)\n"
+    "\n"
+    "  --http ADDR:PORT       HTTP/WebSocket listen address (default 0.0.0.0:8080;\n"
+    "                         the page is at http://127.0.0.1:8080/ on this machine)\n"
+    "  --cert FILE --key FILE serve https/wss (browsers need a secure context for the\n"
+    "                         microphone on any origin but localhost)\n"
+    "  --web DIR              the web/ files (default: $FLOE_WEB_ROOT, the source tree's\n"
+    "                         web/, or <prefix>/share/floe/web next to the executable)\n"
+    "  --media-port PORT      the one UDP port for browser ICE/DTLS/SRTP (default 10000;\n"
+    "                         0 picks one). It also answers plain STUN Binding requests.\n"
+    "  --media-address IP     bind the media port on this address (repeatable; default:\n"
+    "                         every interface address, loopback included)\n"
+    "  --advertise IP         put this address in Floe's ICE candidates instead of the\n"
+    "                         local one (static NAT, Docker with -p PORT:PORT/udp)\n"
+    "  --ice-server URL       STUN/TURN URL handed to browsers in `welcome` (repeatable)\n"
+    "  --origin ORIGIN        allow this page origin on /ws (repeatable; '*' any)\n";
+
+std::optional<std::uint16_t> parse_port(std::string_view s) {
+  unsigned v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v > 65535) return std::nullopt;
+  return static_cast<std::uint16_t>(v);
+}
+
+int fail(const std::string& msg) {
+  std::fprintf(stderr, "floe gateway: %s\n", msg.c_str());
+  return 2;
+}
+
+// The web/ files: $FLOE_WEB_ROOT, the source tree this binary came from,
+// or an installed <prefix>/share/floe/web beside <prefix>/bin/floe.
+std::string find_web_root() {
+  auto root = signaling::default_web_root();
+  if (!root.empty()) return root;
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  for (auto dir : {exe.parent_path() / ".." / "share" / "floe" / "web",
+                   exe.parent_path() / ".." / ".." / "web"})
+    if (std::filesystem::exists(dir / "index.html", ec)) return dir.lexically_normal().string();
+  return {};
+}
+
+}  // namespace
+
+int gateway(std::span<const std::string_view> args) {
+  signaling::ServerConfig sc;
+  sc.bind_address = "0.0.0.0";
+  sc.port = 8080;
+  std::uint16_t media_port = 10000;
+  std::vector<IpAddress> media_ips;
+  webrtc::BrowserLegOptions leg;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view a = args[i];
+    auto value = [&]() -> std::optional<std::string_view> {
+      if (i + 1 >= args.size()) return std::nullopt;
+      return args[++i];
+    };
+    if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "--http") {
+      auto v = value();
+      auto addr = v ? SocketAddress::parse(*v, 8080) : std::nullopt;
+      if (!addr) return fail("--http needs ADDR:PORT, e.g. 127.0.0.1:8080");
+      sc.bind_address = addr->ip().to_string();
+      sc.port = addr->port();
+    } else if (a == "--cert" || a == "--key" || a == "--web" || a == "--ice-server" ||
+               a == "--origin") {
+      auto v = value();
+      if (!v) return fail(std::string(a) + " needs a value");
+      if (a == "--cert") sc.tls_certificate_file = *v;
+      else if (a == "--key") sc.tls_private_key_file = *v;
+      else if (a == "--web") sc.web_root = *v;
+      else if (a == "--origin") sc.allowed_origins.emplace_back(*v);
+      else sc.hub.ice_servers.push_back({{std::string(*v)}, "", ""});
+    } else if (a == "--media-port") {
+      auto v = value();
+      auto p = v ? parse_port(*v) : std::nullopt;
+      if (!p) return fail("--media-port needs a port number (0-65535)");
+      media_port = *p;
+    } else if (a == "--media-address" || a == "--advertise") {
+      auto v = value();
+      auto ip = v ? IpAddress::parse(*v) : std::nullopt;
+      if (!ip) return fail(std::string(a) + " needs an IP address");
+      if (a == "--advertise") leg.advertised_address = *ip;
+      else media_ips.push_back(*ip);
+    } else {
+      return fail("unknown option '" + std::string(a) + "' (see floe gateway --help)");
+    }
+  }
+  if (sc.web_root.empty()) sc.web_root = find_web_root();
+  if (sc.web_root.empty())
+    std::fprintf(stderr, "floe gateway: no web/ directory found; set --web or FLOE_WEB_ROOT\n");
+  if (media_ips.empty())
+    for (const auto& ifa : io::list_interface_addresses(true)) media_ips.push_back(ifa.address);
+
+  // One io_context and one thread for signaling and media for now. The
+  // per-core workers (DESIGN.md "Threads") go here: N io_contexts, each with
+  // its own MediaPort (SO_REUSEPORT on the media port) and CallRouter share,
+  // the signaling thread handing each new call to one of them.
+  boost::asio::io_context io;
+  webrtc::MediaPort port(io);
+  std::vector<SocketAddress> binds;
+  for (const auto& ip : media_ips) binds.emplace_back(ip, media_port);
+  if (auto ec = port.open(binds))
+    return fail("cannot open the media port " + std::to_string(media_port) + ": " + ec.message());
+
+  leg.dtls_context = dtls::DtlsContext::create(dtls::Certificate::generate());
+  webrtc::CallRouter router(io, port, leg);
+  sc.extra_metrics = [&router] { return router.metrics(); };
+
+  std::shared_ptr<signaling::Server> server;
+  try {
+    server = signaling::Server::start(io, sc, router);
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+  const auto& locals = port.local_addresses();
+  std::string media_list;
+  for (const auto& l : locals) media_list += " " + l.to_string();
+  std::printf("floe gateway: page at %s://%s:%u/  (web root %s)\n", server->tls() ? "https" : "http",
+              sc.bind_address == "0.0.0.0" ? "127.0.0.1" : sc.bind_address.c_str(),
+              server->port(), sc.web_root.empty() ? "-" : sc.web_root.c_str());
+  std::printf("floe gateway: media udp%s%s%s\n", media_list.c_str(),
+              leg.advertised_address ? ", advertised as " : "",
+              leg.advertised_address ? leg.advertised_address->to_string().c_str() : "");
+  std::printf("floe gateway: listening http %u media %u\n", server->port(),
+              locals.empty() ? 0u : locals.front().port());
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    std::printf("floe gateway: signal %d, shutting down (%zu calls)\n", sig, router.active_calls());
+    router.hangup_all();
+    server->stop();
+    port.close();
+    io.stop();
+  });
+  io.run();
+  router.hangup_all();
+  return 0;
+}
+
+}  // namespace floe::cmd
