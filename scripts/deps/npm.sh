@@ -9,8 +9,9 @@ FLOE_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 dir="$FLOE_SRC/tests/browser"
 if ! command -v npm >/dev/null 2>&1; then
   echo "floe: installing npm"
-  if [ "$(id -u)" -eq 0 ]; then apt-get install -y -qq --no-install-recommends npm >/dev/null
-  else sudo apt-get install -y -qq --no-install-recommends npm >/dev/null; fi
+  sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_=sudo
+  $sudo_ apt-get update -qq
+  $sudo_ apt-get install -y -qq --no-install-recommends npm >/dev/null
 fi
 cd "$dir"
 if [ -f package-lock.json ]; then
