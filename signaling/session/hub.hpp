@@ -68,6 +68,9 @@ struct HubCounters {
 class SessionHub {
  public:
   SessionHub(HubConfig config, CallHandler& handler);
+  // Sinks made by the default post function point at this object.
+  SessionHub(const SessionHub&) = delete;
+  SessionHub& operator=(const SessionHub&) = delete;
 
   // A WebSocket was accepted (origin already checked). `token_user` is set
   // when the upgrade request carried a valid token (?token=...).
