@@ -1,6 +1,7 @@
 // `floe stun-server`: the STUN Binding server (RFC 8489) with RFC 5780
 // behaviour discovery when given an alternate IP (and port).
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <charconv>
 #include <csignal>
@@ -8,6 +9,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
 
 #include "ice/io/stun_server.hpp"
 
@@ -23,6 +26,7 @@ constexpr const char* kUsage =
     "                      address (primary/alternate IP x primary/alternate port)\n"
     "  --alt-port PORT     RFC 5780 alternate port (default: listen port + 1)\n"
     "  --tcp               also listen on TCP (implied for the defaults)\n"
+    "  --threads N         N threads, each with its own sockets (SO_REUSEPORT)\n"
     "  --software TEXT     SOFTWARE attribute (default: floe; empty: none)\n";
 
 std::optional<std::uint16_t> parse_port(std::string_view s) {
@@ -58,6 +62,7 @@ void print_stats(const io::StunServerStats& s) {
 
 int stun_server(std::span<const std::string_view> args) {
   io::StunServerOptions o;
+  std::size_t threads = 1;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
     auto value = [&]() -> std::optional<std::string_view> {
@@ -84,6 +89,13 @@ int stun_server(std::span<const std::string_view> args) {
       o.alt_port = *port;
     } else if (a == "--tcp") {
       o.tcp = true;
+    } else if (a == "--threads") {
+      auto v = value();
+      unsigned n = 0;
+      if (!v || std::from_chars(v->data(), v->data() + v->size(), n).ec != std::errc() || n == 0 ||
+          n > 256)
+        return fail("--threads needs a number 1-256");
+      threads = n;
     } else if (a == "--software") {
       auto v = value();
       if (!v) return fail("--software needs a value");
@@ -101,21 +113,47 @@ int stun_server(std::span<const std::string_view> args) {
     o.skip_unavailable = !o.alt_ip;
   }
 
-  boost::asio::io_context io(1);
-  io::StunServer server(io);
+  // One io_context, engine and socket set per thread (DESIGN.md: threads);
+  // SO_REUSEPORT lets the kernel spread clients over them.
+  o.reuse_port = threads > 1;
+  std::vector<std::unique_ptr<boost::asio::io_context>> ios;
+  std::vector<std::unique_ptr<io::StunServer>> servers;
   std::vector<std::string> opened;
-  if (auto err = server.start(o, &opened)) return fail(*err);
+  for (std::size_t i = 0; i < threads; ++i) {
+    ios.push_back(std::make_unique<boost::asio::io_context>(1));
+    servers.push_back(std::make_unique<io::StunServer>(*ios.back()));
+    if (auto err = servers.back()->start(o, i == 0 ? &opened : nullptr)) return fail(*err);
+  }
   for (const auto& line : opened) std::printf("floe stun-server: listening on %s\n", line.c_str());
+  if (threads > 1) std::printf("floe stun-server: %zu threads\n", threads);
 
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  boost::asio::signal_set signals(*ios[0], SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     std::printf("floe stun-server: %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    server.stop();
-    io.stop();
+    for (std::size_t i = 0; i < ios.size(); ++i)
+      boost::asio::post(*ios[i], [&, i] {
+        servers[i]->stop();
+        ios[i]->stop();
+      });
   });
-  io.run();
-  print_stats(server.stats());
+  std::vector<std::thread> workers;
+  for (std::size_t i = 1; i < threads; ++i) workers.emplace_back([&, i] { ios[i]->run(); });
+  ios[0]->run();
+  for (auto& w : workers) w.join();
+  io::StunServerStats total;
+  for (const auto& server : servers) {
+    const auto st = server->stats();
+    total.engine.received += st.engine.received;
+    total.engine.binding_success += st.engine.binding_success;
+    total.engine.error_400 += st.engine.error_400;
+    total.engine.error_420 += st.engine.error_420;
+    total.engine.indications += st.engine.indications;
+    for (std::size_t d = 0; d < total.engine.dropped.size(); ++d)
+      total.engine.dropped[d] += st.engine.dropped[d];
+    total.udp_send_dropped += st.udp_send_dropped;
+  }
+  print_stats(total);
   return 0;
 }
 

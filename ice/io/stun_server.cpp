@@ -83,7 +83,8 @@ struct StunServer::Impl {
   // order of registration, so udp_by_id/tcp entries line up with them.
   std::optional<std::string> open_one(const SocketAddress& local, stun::Transport t,
                                       std::uint16_t group, Role role, bool rfc5780,
-                                      std::size_t batch, std::vector<std::string>* opened) {
+                                      const StunServerOptions& o,
+                                      std::vector<std::string>* opened) {
     const bool udp = t == stun::Transport::Udp;
     const char* proto = udp ? "udp" : "tcp";
     std::error_code ec;
@@ -91,11 +92,11 @@ struct StunServer::Impl {
     std::unique_ptr<StunTcpListener> tl;
     const auto id = static_cast<stun::SocketId>(engine.socket_count());
     if (udp) {
-      u = std::make_unique<UdpListener>(io, batch);
-      ec = u->socket.open(local, 4 << 20);
+      u = std::make_unique<UdpListener>(io, o.batch);
+      ec = u->socket.open(local, 4 << 20, o.reuse_port);
     } else {
       tl = std::make_unique<StunTcpListener>(io, engine, id, stats);
-      ec = tl->open(local);
+      ec = tl->open(local, o.reuse_port);
     }
     if (ec) return std::string(proto) + " " + local.to_string() + ": " + ec.message();
     engine.add_socket({local, t, group, role.alt_ip, role.alt_port});
@@ -153,7 +154,7 @@ std::optional<std::string> StunServer::start(const StunServerOptions& o,
         if (!rfc5780 && (role.alt_ip || role.alt_port)) continue;
         SocketAddress local(role.alt_ip ? *o.alt_ip : primary.ip(),
                             role.alt_port ? alt_port : primary.port());
-        auto err = impl_->open_one(local, t, group, role, rfc5780, o.batch, opened);
+        auto err = impl_->open_one(local, t, group, role, rfc5780, o, opened);
         if (!err) continue;
         // A group is all or nothing: RFC 5780 with three sockets would lie.
         if (!o.skip_unavailable || rfc5780) {

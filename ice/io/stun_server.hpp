@@ -25,6 +25,9 @@ struct StunServerOptions {
   bool skip_unavailable = false;
   std::string software = "floe";
   std::size_t batch = 64;               // datagrams per recvmmsg/sendmmsg
+  // SO_REUSEPORT on every listener, for one StunServer per thread on the
+  // same addresses.
+  bool reuse_port = false;
 };
 
 struct StunServerStats {

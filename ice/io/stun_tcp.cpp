@@ -4,6 +4,9 @@
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <cstring>
 #include <list>
 
@@ -172,12 +175,17 @@ StunTcpListener::StunTcpListener(asio::io_context& io, stun::BindingServer& engi
 
 StunTcpListener::~StunTcpListener() { close(); }
 
-std::error_code StunTcpListener::open(const SocketAddress& local) {
+std::error_code StunTcpListener::open(const SocketAddress& local, bool reuse_port) {
   boost::system::error_code ec;
   const auto ep = to_endpoint(local);
   auto& a = impl_->acceptor;
   a.open(ep.protocol(), ec);
   if (!ec) a.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec && reuse_port) {
+    const int one = 1;
+    if (::setsockopt(a.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+      ec.assign(errno, boost::system::system_category());
+  }
   if (!ec && local.ip().is_v6()) a.set_option(asio::ip::v6_only(true), ec);
   if (!ec) a.bind(ep, ec);
   if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);

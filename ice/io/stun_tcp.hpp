@@ -22,7 +22,7 @@ class StunTcpListener {
   StunTcpListener(const StunTcpListener&) = delete;
   StunTcpListener& operator=(const StunTcpListener&) = delete;
 
-  std::error_code open(const SocketAddress& local);
+  std::error_code open(const SocketAddress& local, bool reuse_port = false);
   void start();
   // Closes the acceptor and every open connection.
   void close();

@@ -127,13 +127,14 @@ bool SendBatch::push(ByteView data, const SocketAddress& to, const IpAddress& so
 UdpSocket::UdpSocket(boost::asio::io_context& io) : fd_(io) {}
 UdpSocket::~UdpSocket() { close(); }
 
-std::error_code UdpSocket::open(const SocketAddress& local, int buffer_bytes) {
+std::error_code UdpSocket::open(const SocketAddress& local, int buffer_bytes, bool reuse_port) {
   close();
   const int family = local.ip().is_v4() ? AF_INET : AF_INET6;
   int fd = ::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return last_error();
   int one = 1;
   if (family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (reuse_port) ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
   if (local.ip().is_unspecified()) {
     if (family == AF_INET) ::setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
     else ::setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);

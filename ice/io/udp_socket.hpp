@@ -91,7 +91,9 @@ class UdpSocket {
   // Binds to `local` (port 0 picks one). IPv6 sockets are v6-only so that
   // 0.0.0.0 and [::] can share a port number. A wildcard socket also asks
   // for each datagram's destination address (RecvBatch::local_ip).
-  std::error_code open(const SocketAddress& local, int buffer_bytes = 0);
+  // `reuse_port` (SO_REUSEPORT) lets one socket per thread share the address;
+  // the kernel spreads clients over them.
+  std::error_code open(const SocketAddress& local, int buffer_bytes = 0, bool reuse_port = false);
   bool is_open() const;
   void close();
   SocketAddress local_address() const;

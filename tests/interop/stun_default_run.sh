@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# `floe` with no arguments (what scripts/run starts) must say it is starting
-# the STUN server and serve 0.0.0.0:3478 and [::]:3478 over UDP and TCP; it
-# stops cleanly on SIGINT. Runs in a network namespace of its own so port
-# 3478 is free whatever else the machine runs.
+# `floe stun-server` with no options serves its defaults, 0.0.0.0:3478 and
+# [::]:3478 over UDP and TCP, and stops cleanly on SIGINT. Runs in a network
+# namespace of its own so port 3478 is free whatever else the machine runs.
+# (`floe` with no arguments now starts the gateway, not the STUN server.)
 source "$(dirname "$0")/stun_common.bash"
 for tool in ip turnutils_stunclient python3; do
   command -v "$tool" >/dev/null || { echo "FAIL: $tool is missing (scripts/deps/test.txt)"; exit 1; }
@@ -17,12 +17,11 @@ in_ns() { ip netns exec "$NS" "$@"; }
 # Started directly (not through a shell function) so $! is floe itself:
 # ip netns exec execs it. Background jobs of a script ignore SIGINT; floe
 # installs its own handler, which is part of what this checks.
-ip netns exec "$NS" "$FLOE_BIN" >"$tmp/floe.log" 2>&1 &
+ip netns exec "$NS" "$FLOE_BIN" stun-server >"$tmp/floe.log" 2>&1 &
 pid=$!
 pids+=($pid)
 for _ in $(seq 50); do grep -q "listening on tcp \[::\]:3478" "$tmp/floe.log" && break; sleep 0.1; done
 cat "$tmp/floe.log"
-grep -q "no subcommand given; starting the STUN server" "$tmp/floe.log" || fail "no startup line"
 for l in "udp 0.0.0.0:3478" "tcp 0.0.0.0:3478" "udp \[::\]:3478" "tcp \[::\]:3478"; do
   grep -q "listening on $l" "$tmp/floe.log" || fail "not listening on $l"
 done
@@ -50,5 +49,5 @@ for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$pid" 2>/dev/null && fail "floe still running 5 s after SIGINT"
 wait "$pid" || fail "floe did not exit cleanly on SIGINT"
 grep -q "SIGINT, shutting down" "$tmp/floe.log" || fail "no shutdown line"
-echo "ok: floe (no arguments) stopped on SIGINT: $(tail -1 "$tmp/floe.log")"
+echo "ok: floe stun-server (defaults) stopped on SIGINT: $(tail -1 "$tmp/floe.log")"
 echo "PASS"
