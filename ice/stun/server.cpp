@@ -135,7 +135,9 @@ void BindingServer::handle_input(Instant, SocketId on, const SocketAddress& sour
   }
   std::optional<std::uint16_t> response_port;
   if (const Attribute* rp = req.find(attr::ResponsePort)) {
-    if (rp->value.size() != 4) return reply_error(on, from, req, 400);
+    // Port 0 names no destination a reply could reach.
+    if (rp->value.size() != 4 || load_be16(rp->value.data()) == 0)
+      return reply_error(on, from, req, 400);
     response_port = load_be16(rp->value.data());
   }
   // A TCP connection has a single 4-tuple: the reply cannot leave from

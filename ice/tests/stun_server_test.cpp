@@ -239,7 +239,11 @@ TEST(BindingServer, ResponsePortRedirectsTheReplyOnly) {
   EXPECT_EQ(r->tx.to, addr("198.51.100.7:40002"));
   EXPECT_EQ(r->msg->xor_address(attr::XorMappedAddress), kClient);
   EXPECT_EQ(g.server.counters().response_port, 1u);
-  // A RESPONSE-PORT of the wrong size is a bad request.
+  // Port 0, or a RESPONSE-PORT of the wrong size, is a bad request.
+  r = exchange(g.server, g.pp, kClient,
+               request([](MessageBuilder& b) { b.add_u32(attr::ResponsePort, 0); }));
+  ASSERT_TRUE(r && r->msg && r->msg->error_code());
+  EXPECT_EQ(r->msg->error_code()->code, 400);
   r = exchange(g.server, g.pp, kClient,
                request([](MessageBuilder& b) { b.add_u64(attr::ResponsePort, 1); }));
   ASSERT_TRUE(r && r->msg && r->msg->error_code());
