@@ -81,6 +81,9 @@ class EchoCall final : public MediaEndpoint {
   std::array<std::uint8_t, 512> report_buf_{};
   EchoTimings timings_;
   bool ended_ = false;
+  // Expires with the call: a timer handler that already completed when the
+  // call was destroyed (cancel() cannot recall it) sees that and returns.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
 // The echo target's codec and feature set: the browser's first audio codec,

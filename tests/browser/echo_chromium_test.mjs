@@ -116,10 +116,11 @@ async function echoRun(page, trickleAfterAnswer) {
     });
 
     const stats = await pc.getStats();
-    let pair = null, remoteOut = null;
+    let pair = null, remoteOut = null, remoteIn = null;
     stats.forEach((s) => {
       if (s.type === 'transport' && s.selectedCandidatePairId) pair = stats.get(s.selectedCandidatePairId);
       if (s.type === 'remote-outbound-rtp' && s.kind === 'audio') remoteOut = s;
+      if (s.type === 'remote-inbound-rtp' && s.kind === 'audio') remoteIn = s;
     });
     const local = pair && stats.get(pair.localCandidateId);
     const remote = pair && stats.get(pair.remoteCandidateId);
@@ -130,7 +131,8 @@ async function echoRun(page, trickleAfterAnswer) {
       lost: s2 && s2.packetsLost, ssrc: s2 && s2.ssrc,
       pairState: pair && pair.state, pairNominated: pair && pair.nominated,
       pairDesc: pair ? `${local && local.candidateType} ${local && local.address}:${local && local.port} -> ${remote && remote.candidateType} ${remote && remote.address}:${remote && remote.port}` : 'none',
-      remoteSr: remoteOut ? remoteOut.reportsSent || remoteOut.packetsSent : null,
+      remoteSr: remoteOut ? remoteOut.reportsSent : null,
+      rtt: remoteIn ? remoteIn.roundTripTime : null,
       playing: !audio.paused && audio.srcObject !== null,
       currentTime: audio.currentTime,
     };
@@ -163,6 +165,9 @@ try {
     check(r.p2 > r.p1 && r.p2 > 100, `${label} inbound-rtp packetsReceived grows (${r.p1} -> ${r.p2})`);
     check(r.e2 > r.e1 && r.e2 > 0, `${label} inbound-rtp totalAudioEnergy grows: the fake tone came back`);
     check(r.playing, `${label} the remote track plays in <audio> (currentTime ${r.currentTime.toFixed(2)} s)`);
+    console.log(`${label} Floe's RTCP as Chromium saw it: remote-outbound-rtp reportsSent ${r.remoteSr}, ` +
+      `remote-inbound-rtp roundTripTime ${r.rtt}`);
+    check(r.remoteSr > 0, `${label} Chromium took Floe's own sender reports (remote-outbound-rtp)`);
     check(r.echoed === r.text, `${label} data-channel text message echoed`);
     check(JSON.stringify(r.bin) === '[1,2,3,250]', `${label} data-channel binary message echoed`);
   }

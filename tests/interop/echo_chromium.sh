@@ -39,5 +39,5 @@ PID=""
 if grep -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$TMP/err"; then
   echo "FAIL: sanitizer report from floe"; exit 1
 fi
-[ "$RC" -eq 0 ] || { echo "FAIL: browser checks failed"; tail -20 "$TMP/err"; exit 1; }
+[ "$RC" -eq 0 ] || { echo "FAIL: browser checks failed"; tail -40 "$TMP/err"; exit 1; }
 echo "floe gateway shut down cleanly; PASS"
