@@ -35,7 +35,7 @@ class Driver {
  public:
   Driver(boost::asio::io_context& io, stun::NatProbe& probe,
          std::array<std::unique_ptr<UdpSocket>, stun::kProbeSockets>& sockets)
-      : io_(io), probe_(probe), sockets_(sockets), timer_(io) {}
+      : probe_(probe), sockets_(sockets), timer_(io) {}
 
   void start() {
     for (std::size_t i = 0; i < sockets_.size(); ++i) wait(i);
@@ -75,7 +75,6 @@ class Driver {
     });
   }
 
-  boost::asio::io_context& io_;
   stun::NatProbe& probe_;
   std::array<std::unique_ptr<UdpSocket>, stun::kProbeSockets>& sockets_;
   boost::asio::steady_timer timer_;
