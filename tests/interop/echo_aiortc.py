@@ -2,7 +2,8 @@
 JSON protocol: hello, call `echo` with an offer carrying a 440 Hz tone and a
 data channel, apply Floe's answer (its trickled candidates merged in: aiortc
 1.4 does not trickle), then check that decoded audio frames with energy come
-back and that data-channel messages echo. Usage: echo_aiortc.py WS_URL"""
+back and that data-channel messages echo. A second call with a forged
+a=fingerprint must end with reason "failed". Usage: echo_aiortc.py WS_URL"""
 import asyncio
 import fractions
 import json
@@ -154,6 +155,40 @@ async def main(url):
 
     await request("hangup", callId="aio1")
     await pc.close()
+
+    # A wrong a=fingerprint: Floe's DTLS must refuse aiortc's certificate and
+    # end the call with reason "failed" (RFC 8122 §5).
+    pc2 = RTCPeerConnection()
+    pc2._sctpLegacySdp = False
+    pc2.addTrack(Tone())
+    pc2.createDataChannel("floe")
+    await pc2.setLocalDescription(await pc2.createOffer())
+    forged = []
+    for line in pc2.localDescription.sdp.split("\r\n"):
+        if line.startswith("a=fingerprint:sha-256 "):
+            line = "a=fingerprint:sha-256 " + ":".join(["AB"] * 32)
+        forged.append(line)
+    t1 = time.time()
+    req2 = await request("call", callId="aio2", target="echo", sdp="\r\n".join(forged))
+    await expect(lambda m: m.get("id") == req2)
+    answer2 = await expect(lambda m: m["type"] == "answer" and m.get("callId") == "aio2")
+    cands2 = []
+    while True:
+        m = await expect(lambda m: m.get("callId") == "aio2" and m["type"] in ("candidate", "end-of-candidates"))
+        if m["type"] == "end-of-candidates":
+            break
+        cands2.append(m["candidate"])
+    merged2 = []
+    for line in answer2["sdp"].replace("\r\n", "\n").rstrip("\n").split("\n"):
+        merged2.append(line)
+        if line.startswith("a=ice-pwd:"):
+            merged2 += ["a=" + c for c in cands2] + ["a=end-of-candidates"]
+    await pc2.setRemoteDescription(RTCSessionDescription(sdp="\r\n".join(merged2) + "\r\n", type="answer"))
+    ended = await expect(lambda m: m["type"] == "ended" and m.get("callId") == "aio2", timeout=15)
+    check(ended.get("reason") == "failed",
+          f"wrong fingerprint: call ended '{ended.get('reason')}' after {1000 * (time.time() - t1):.0f} ms "
+          f"({ended.get('message', '')})")
+    await pc2.close()
     reader_task.cancel()
     await ws.close()
     print(f"{'PASS' if not failures else 'FAIL'}: aiortc echo ({len(failures)} failures)")
