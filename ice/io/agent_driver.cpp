@@ -20,8 +20,21 @@ void IceAgentDriver::add_socket(UdpMux& mux) {
   pump();
 }
 
+void IceAgentDriver::set_relay(ice::RelayGlue& glue, ServerSender to_server) {
+  relay_ = &glue;
+  to_server_ = std::move(to_server);
+}
+
+void IceAgentDriver::on_server_input(std::size_t server, ByteView bytes) {
+  if (!relay_) return;
+  auto in = relay_->handle_server_input(Clock::now(), server, bytes);
+  if (in && in->result == ice::InputResult::ApplicationData && on_data_) on_data_(in->data, in->peer);
+  pump();
+}
+
 void IceAgentDriver::end_of_local_addresses() {
-  agent_.end_of_local_addresses();
+  if (relay_) relay_->end_of_local_addresses(Clock::now());
+  else agent_.end_of_local_addresses();
   pump();
 }
 
@@ -49,6 +62,7 @@ void IceAgentDriver::pump() {
   sync_ufrags(false);
   while (auto o = agent_.poll_output()) {
     if (auto* t = std::get_if<ice::Transmit>(&*o)) {
+      if (relay_ && relay_->route(Clock::now(), *t)) continue;
       if (auto* a = attachment_for(t->local)) {
         // Answers to our checks come back on this 5-tuple.
         a->mux->demux().add_tuple(t->local, t->remote, a->id, false);
@@ -60,14 +74,20 @@ void IceAgentDriver::pump() {
       if (auto* a = attachment_for(sel->local.base))
         a->mux->demux().add_tuple(sel->local.base, sel->remote.address, a->id, true);
       sync_ufrags(true);
+      if (relay_) relay_->on_selected(Clock::now(), *sel);
     }
     if (on_event_) on_event_(*o);
+  }
+  if (relay_) {
+    while (auto t = relay_->poll_transmit())
+      if (to_server_) to_server_(t->server, t->bytes);
   }
   arm_timer();
 }
 
 void IceAgentDriver::arm_timer() {
-  const auto next = agent_.next_timeout();
+  auto next = agent_.next_timeout();
+  if (relay_) next = std::min(next, relay_->next_timeout());
   if (next == armed_for_) return;
   armed_for_ = next;
   if (next == kNever) {
@@ -78,7 +98,9 @@ void IceAgentDriver::arm_timer() {
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec == boost::asio::error::operation_aborted) return;
     armed_for_ = kNever;
-    agent_.handle_timeout(Clock::now());
+    const auto now = Clock::now();
+    if (relay_ && relay_->next_timeout() <= now) relay_->handle_timeout(now);
+    if (agent_.next_timeout() <= now) agent_.handle_timeout(now);
     pump();
   });
 }
@@ -86,6 +108,7 @@ void IceAgentDriver::arm_timer() {
 bool IceAgentDriver::send(ByteView data) {
   auto route = agent_.selected_route();
   if (!route) return false;
+  if (relay_ && relay_->is_relayed(route->local)) return relay_->send(Clock::now(), *route, data);
   auto* a = attachment_for(route->local);
   if (!a) return false;
   // Zero-copy: straight to the socket, the agent only learns that the pair

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ice/agent/agent.hpp"
+#include "ice/agent/relay_glue.hpp"
 #include "ice/io/udp_mux.hpp"
 
 namespace floe::io {
@@ -40,6 +41,15 @@ class IceAgentDriver {
 
   bool send(ByteView data);
 
+  // Relayed candidates: the glue gets the agent's Transmits from relayed
+  // bases, and `to_server` carries the allocations' bytes to TURN server
+  // `server` (the owner holds those sockets). Set before add_socket; with a
+  // glue, end_of_local_addresses waits for the allocations (or the deadline).
+  using ServerSender = std::function<void(std::size_t server, ByteView bytes)>;
+  void set_relay(ice::RelayGlue& glue, ServerSender to_server);
+  // A datagram (or one stream frame) from TURN server `server`.
+  void on_server_input(std::size_t server, ByteView bytes);
+
   // From UdpMux.
   void on_datagram(const SocketAddress& local, const SocketAddress& remote, ByteView bytes);
 
@@ -58,6 +68,8 @@ class IceAgentDriver {
   Instant armed_for_ = kNever;
   std::vector<Attachment> attachments_;
   std::vector<std::string> ufrags_;  // registered with every mux
+  ice::RelayGlue* relay_ = nullptr;
+  ServerSender to_server_;
   EventHandler on_event_;
   DataHandler on_data_;
 };

@@ -2,9 +2,16 @@
 // so that interop scripts can pit it against third-party agents.
 //
 //   ice_peer --role controlling|controlled [--bind 127.0.0.1:0] [--agents N]
+//            [--stun HOST:PORT] [--turn HOST:PORT --turn-user U --turn-pass P
+//            [--turn-tcp]] [--relay-only]
+//
+// --turn adds a relayed candidate (RelayGlue, one allocation on its own
+// socket, UDP or TCP to the server); --relay-only is WebRTC's
+// iceTransportPolicy "relay": no host/srflx candidate is offered.
 //
 // Prints:  ufrag U / pwd P / candidate <sdp> / end-of-candidates /
-//          state <s> / selected <local> <remote> / data <text> / counters ...
+//          state <s> / selected <local> <remote> <remote-type> /
+//          selected-types <local-type> <remote-type> / data <text> / counters ...
 // Reads:   remote-credentials U P / candidate <sdp> / end-of-candidates /
 //          send <text> / counters / quit
 // With --agents N > 1, N agents share ONE UDP socket (UdpMux, the gateway's
@@ -13,14 +20,23 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
+#include <array>
 #include <cstdio>
+#include <cstring>
+#include <optional>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+
+#include "ice/agent/relay_glue.hpp"
 #include "ice/io/agent_driver.hpp"
+#include "ice/turn/channel_data.hpp"
 #include "ice/io/udp_mux.hpp"
 
 using namespace floe;
@@ -33,22 +49,122 @@ void say(const std::string& line) {
   std::cout.flush();
 }
 
+struct Options {
+  std::optional<SocketAddress> stun, turn;
+  std::string turn_user, turn_pass;
+  bool turn_tcp = false;
+  bool relay_only = false;
+};
+
+template <typename Endpoint>
+Endpoint endpoint_of(const SocketAddress& a) {
+  sockaddr_storage ss{};
+  const unsigned len = a.to_sockaddr(&ss);
+  Endpoint ep;
+  ep.resize(len);
+  std::memcpy(ep.data(), &ss, len);
+  return ep;
+}
+
+// The sockets of one TURN allocation: a UDP socket of its own, or a TCP
+// connection whose byte stream is cut into STUN/ChannelData frames.
+class TurnLink {
+ public:
+  TurnLink(asio::io_context& io, io::IceAgentDriver& driver, bool tcp)
+      : driver_(driver), udp_(io), tcp_(io), use_tcp_(tcp) {}
+  bool open(const SocketAddress& local_ip, const SocketAddress& server) {
+    boost::system::error_code ec;
+    SocketAddress local = local_ip;
+    local.set_port(0);
+    if (use_tcp_) {
+      tcp_.open(server.family() == Family::V4 ? asio::ip::tcp::v4() : asio::ip::tcp::v6(), ec);
+      if (!ec) tcp_.bind(endpoint_of<asio::ip::tcp::endpoint>(local), ec);
+      if (!ec) tcp_.connect(endpoint_of<asio::ip::tcp::endpoint>(server), ec);
+      if (!ec) tcp_.set_option(asio::ip::tcp::no_delay(true), ec);
+    } else {
+      udp_.open(server.family() == Family::V4 ? asio::ip::udp::v4() : asio::ip::udp::v6(), ec);
+      if (!ec) udp_.bind(endpoint_of<asio::ip::udp::endpoint>(local), ec);
+      if (!ec) udp_.connect(endpoint_of<asio::ip::udp::endpoint>(server), ec);
+    }
+    if (ec) {
+      std::cerr << "ice_peer: TURN server " << server.to_string() << ": " << ec.message() << '\n';
+      return false;
+    }
+    read();
+    return true;
+  }
+  void send(ByteView b) {
+    boost::system::error_code ec;
+    // Small control/ICE traffic: blocking writes keep the order and are
+    // short; a test tool does not need a write queue.
+    if (use_tcp_) asio::write(tcp_, asio::buffer(b.data(), b.size()), ec);
+    else udp_.send(asio::buffer(b.data(), b.size()), 0, ec);
+  }
+
+ private:
+  void read() {
+    auto handler = [this](boost::system::error_code ec, std::size_t n) {
+      if (ec == asio::error::operation_aborted) return;
+      if (ec && use_tcp_) {
+        std::cerr << "ice_peer: TURN connection closed: " << ec.message() << '\n';
+        return;
+      }
+      if (!ec) deliver(ByteView(buf_.data(), n));
+      read();
+    };
+    if (use_tcp_) tcp_.async_read_some(asio::buffer(buf_), handler);
+    else udp_.async_receive(asio::buffer(buf_), handler);
+  }
+  void deliver(ByteView b) {
+    if (!use_tcp_) {
+      driver_.on_server_input(0, b);
+      return;
+    }
+    if (!framer_.append(b)) return;
+    turn::FrameKind kind;
+    bool invalid = false;
+    for (ByteView f; !(f = framer_.front(&kind, &invalid)).empty();) {
+      Bytes copy(f.begin(), f.end());
+      framer_.pop();
+      driver_.on_server_input(0, copy);
+    }
+    if (invalid) std::cerr << "ice_peer: garbage on the TURN stream\n";
+  }
+
+  io::IceAgentDriver& driver_;
+  asio::ip::udp::socket udp_;
+  asio::ip::tcp::socket tcp_;
+  bool use_tcp_;
+  turn::StreamFramer framer_;
+  std::array<std::uint8_t, 65536> buf_{};
+};
+
+ice::IceConfig config_for(const Options& o) {
+  ice::IceConfig c;
+  if (!o.relay_only) c.gather.stun_server = o.stun;
+  return c;
+}
+
 struct Agent {
-  Agent(asio::io_context& io, int idx, bool prefixed) : driver(io), index(idx), prefix(prefixed) {}
+  Agent(asio::io_context& io, int idx, bool prefixed, const Options& o)
+      : driver(io, config_for(o)), glue(driver.agent()), index(idx), prefix(prefixed) {}
   void say(const std::string& line) const {
     ::say(prefix ? "@" + std::to_string(index) + " " + line : line);
   }
   io::IceAgentDriver driver;
+  ice::RelayGlue glue;
+  std::unique_ptr<TurnLink> turn;
   int index;
   bool prefix;
 };
 
 class Peer {
  public:
-  Peer(asio::io_context& io, ice::IceRole role, int agents)
-      : io_(io), mux_(io, static_cast<std::size_t>(agents)), in_(io, ::dup(0)) {
+  Peer(asio::io_context& io, ice::IceRole role, int agents, Options opts)
+      : io_(io), opts_(std::move(opts)), mux_(io, static_cast<std::size_t>(agents)),
+        in_(io, ::dup(0)) {
     for (int i = 0; i < agents; ++i) {
-      agents_.push_back(std::make_unique<Agent>(io, i, agents > 1));
+      agents_.push_back(std::make_unique<Agent>(io, i, agents > 1, opts_));
       Agent* a = agents_.back().get();
       a->driver.agent().set_role(role);
       a->driver.on_event([a](const ice::IceOutput& o) { on_event(*a, o); });
@@ -67,7 +183,21 @@ class Peer {
       const auto& creds = a->driver.agent().local_credentials();
       a->say("ufrag " + creds.ufrag);
       a->say("pwd " + creds.pwd);
-      a->driver.add_socket(mux_);
+      if (opts_.turn) {
+        a->turn = std::make_unique<TurnLink>(io_, a->driver, opts_.turn_tcp);
+        if (!a->turn->open(bind, *opts_.turn)) return false;
+        TurnLink* link = a->turn.get();
+        a->driver.set_relay(a->glue, [link](std::size_t, ByteView b) { link->send(b); });
+        turn::ClientConfig tc;
+        tc.server = *opts_.turn;
+        tc.transport = opts_.turn_tcp ? turn::Transport::Tcp : turn::Transport::Udp;
+        tc.username = opts_.turn_user;
+        tc.password = opts_.turn_pass;
+        a->glue.add_server(Clock::now(), tc);
+      }
+      // iceTransportPolicy "relay": the socket stays open for nothing but
+      // no host (nor srflx) candidate is gathered.
+      if (!opts_.relay_only) a->driver.add_socket(mux_);
       a->driver.end_of_local_addresses();
     }
     read_line();
@@ -84,6 +214,8 @@ class Peer {
       a.say(std::string("state ") + ice::to_string(s->state));
     } else if (auto* p = std::get_if<ice::SelectedPairChanged>(&o)) {
       a.say("selected " + p->local.base.to_string() + " " + p->remote.address.to_string() + " " +
+          ice::to_string(p->remote.type));
+      a.say(std::string("selected-types ") + ice::to_string(p->local.type) + " " +
           ice::to_string(p->remote.type));
     }
   }
@@ -153,6 +285,7 @@ class Peer {
   }
 
   asio::io_context& io_;
+  Options opts_;
   io::UdpMux mux_;  // declared before the agents: it must outlive them
   std::vector<std::unique_ptr<Agent>> agents_;
   asio::posix::stream_descriptor in_;
@@ -165,6 +298,12 @@ int main(int argc, char** argv) {
   ice::IceRole role = ice::IceRole::Controlling;
   SocketAddress bind = *SocketAddress::parse("127.0.0.1:0");
   int agents = 1;
+  Options opts;
+  auto addr_arg = [&](int& i, std::optional<SocketAddress>& out) {
+    if (i + 1 >= argc) return false;
+    out = SocketAddress::parse(argv[++i]);
+    return out.has_value();
+  };
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--role" && i + 1 < argc) {
@@ -183,13 +322,29 @@ int main(int argc, char** argv) {
         std::cerr << "ice_peer: bad --agents\n";
         return 2;
       }
+    } else if (a == "--stun") {
+      if (!addr_arg(i, opts.stun)) return std::cerr << "ice_peer: bad --stun\n", 2;
+    } else if (a == "--turn") {
+      if (!addr_arg(i, opts.turn)) return std::cerr << "ice_peer: bad --turn\n", 2;
+    } else if (a == "--turn-user" && i + 1 < argc) {
+      opts.turn_user = argv[++i];
+    } else if (a == "--turn-pass" && i + 1 < argc) {
+      opts.turn_pass = argv[++i];
+    } else if (a == "--turn-tcp") {
+      opts.turn_tcp = true;
+    } else if (a == "--relay-only") {
+      opts.relay_only = true;
     } else {
       std::cerr << "usage: ice_peer [--role controlling|controlled] [--bind IP:PORT] [--agents N]\n";
       return 2;
     }
   }
   asio::io_context io;
-  Peer peer(io, role, agents);
+  if (opts.relay_only && !opts.turn) {
+    std::cerr << "ice_peer: --relay-only needs --turn\n";
+    return 2;
+  }
+  Peer peer(io, role, agents, opts);
   if (!peer.start(bind)) return 1;
   io.run();
   return 0;
