@@ -148,7 +148,8 @@ int gateway(std::span<const std::string_view> args) {
   const auto& locals = port.local_addresses();
   std::string media_list;
   for (const auto& l : locals) media_list += " " + l.to_string();
-  std::printf("floe gateway: page at %s://%s:%u/  (web root %s)\n", server->tls() ? "https" : "http",
+  std::printf("floe gateway: page at %s://%s:%u/  (web root %s)\n",
+              server->tls() ? "https" : "http",
               sc.bind_address == "0.0.0.0" ? "127.0.0.1" : sc.bind_address.c_str(),
               server->port(), sc.web_root.empty() ? "-" : sc.web_root.c_str());
   std::printf("floe gateway: media udp%s%s%s\n", media_list.c_str(),

@@ -197,7 +197,8 @@ void EchoCall::arm_timer() {
   if (next == armed_for_) return;
   armed_for_ = next;
   timer_.expires_at(next);
-  timer_.async_wait([this, alive = std::weak_ptr<int>(alive_)](const boost::system::error_code& ec) {
+  auto alive = std::weak_ptr<int>(alive_);
+  timer_.async_wait([this, alive](const boost::system::error_code& ec) {
     if (ec == boost::asio::error::operation_aborted || alive.expired()) return;
     armed_for_ = kNever;
     on_timer();

@@ -83,7 +83,8 @@ bool RtpEchoStream::rewrite(Instant now, std::span<std::uint8_t> p) {
   const std::int64_t arrival = arrival_us * static_cast<std::int64_t>(clock_rate_) / 1000000;
   const std::int64_t transit = arrival - static_cast<std::int64_t>(ts);
   if (have_transit_) {
-    const double d = std::fabs(static_cast<double>(static_cast<std::int32_t>(transit - last_transit_)));
+    const auto diff = static_cast<std::int32_t>(transit - last_transit_);
+    const double d = std::fabs(static_cast<double>(diff));
     jitter_ += (d - jitter_) / 16.0;
   }
   last_transit_ = transit;
@@ -157,7 +158,8 @@ std::size_t RtpEchoStream::build_report(Instant now, std::span<std::uint8_t> out
     const std::int64_t lost_int = static_cast<std::int64_t>(exp_int) - rec_int;
     const std::uint8_t fraction =
         exp_int == 0 || lost_int <= 0 ? 0 : static_cast<std::uint8_t>((lost_int << 8) / exp_int);
-    const std::int32_t cum = static_cast<std::int32_t>(std::clamp<std::int64_t>(lost, -0x800000, 0x7fffff));
+    const auto cum =
+        static_cast<std::int32_t>(std::clamp<std::int64_t>(lost, -0x800000, 0x7fffff));
     store_be32(p + off, in_ssrc_);
     store_be32(p + off + 4, (static_cast<std::uint32_t>(fraction) << 24) |
                                 (static_cast<std::uint32_t>(cum) & 0xffffff));
@@ -166,7 +168,8 @@ std::size_t RtpEchoStream::build_report(Instant now, std::span<std::uint8_t> out
     store_be32(p + off + 16, last_sr_);
     std::uint32_t dlsr = 0;
     if (last_sr_ != 0) {
-      const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - last_sr_at_).count();
+      const auto us =
+          std::chrono::duration_cast<std::chrono::microseconds>(now - last_sr_at_).count();
       dlsr = static_cast<std::uint32_t>(us * 65536 / 1000000);
     }
     store_be32(p + off + 20, dlsr);
