@@ -276,12 +276,23 @@ class Peer {
           " remote_prflx=" + std::to_string(c.remote_prflx_learned) +
           " consent_responses=" + std::to_string(c.consent_responses) +
           " demux_by_ufrag=" + std::to_string(mux_.demux().counters().routed_by_ufrag) +
-          " demux_by_tuple=" + std::to_string(mux_.demux().counters().routed_by_tuple));
+          " demux_by_tuple=" + std::to_string(mux_.demux().counters().routed_by_tuple) +
+          relay_counters(*target));
     } else if (!verb.empty()) {
       std::cerr << "ice_peer: unknown command " << verb << '\n';
     }
     driver.pump();
     return true;
+  }
+
+  static std::string relay_counters(Agent& a) {
+    if (a.glue.server_count() == 0) return "";
+    const auto& c = a.glue.counters();
+    const auto& st = a.glue.allocation(0).stats();
+    return " relayed_transmits=" + std::to_string(c.relayed_transmits) +
+        " channels_bound=" + std::to_string(c.channels_bound) +
+        " turn_channel_data_sent=" + std::to_string(st.sent_channel_data) +
+        " turn_channel_data_received=" + std::to_string(st.received_channel_data);
   }
 
   asio::io_context& io_;

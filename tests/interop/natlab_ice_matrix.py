@@ -3,8 +3,9 @@
 agent), each started by the command line given as JSON, exchange
 credentials and trickled candidates through this script (the signalling
 channel), must both select a pair and pass data both ways. Prints one line:
-  RESULT <controlling-local>-<controlling-remote> <controlled-local>-<controlled-remote> <ms>
-where <ms> is the time from starting both agents to both being connected.
+  RESULT <controlling-local>-<controlling-remote> <controlled-local>-<controlled-remote> <ms> <cd_a> <cd_b>
+where <ms> is the time from starting both agents to both being connected and
+<cd_x> the ChannelData messages each side sent to its TURN server.
 """
 import asyncio
 import json
@@ -80,6 +81,8 @@ async def main(a_argv, b_argv, timeout):
                     state[me]["connected_ms"] = (time.monotonic() - t0) * 1000
                 if s == "failed":
                     fail("%s: ICE failed; output: %s" % (me.name, me.log))
+            elif line.startswith("counters "):
+                state[me]["counters"] = dict(kv.split("=") for kv in line.split()[1:])
             elif line.startswith("data "):
                 state[me].setdefault("data", []).append(line[5:])
 
@@ -99,9 +102,21 @@ async def main(a_argv, b_argv, timeout):
     b.say("send ping-from-controlled")
     await wait_for(lambda: "ping-from-controlled" in state[a].get("data", []) and
                    "ping-from-controlling" in state[b].get("data", []), "data both ways")
+    # Once a relayed pair is selected a channel is bound (RFC 8656 §12);
+    # more data then rides ChannelData, which the counters show.
+    await asyncio.sleep(0.3)
+    for x in (a, b):
+        x.say("send after-channel-bind")
+        x.say("counters")
+    await wait_for(lambda: all("counters" in state[x] for x in (a, b)), "counters")
+    await asyncio.sleep(0.2)
+    for x in (a, b):
+        x.say("counters")
+    await asyncio.sleep(0.2)
     ms = max(state[a]["connected_ms"], state[b]["connected_ms"])
-    print("RESULT %s %s %.0f" % ("-".join(state[a]["types"]), "-".join(state[b]["types"]), ms),
-          flush=True)
+    channels = [int(state[x]["counters"].get("turn_channel_data_sent", 0)) for x in (a, b)]
+    print("RESULT %s %s %.0f %d %d" % ("-".join(state[a]["types"]), "-".join(state[b]["types"]),
+                                       ms, channels[0], channels[1]), flush=True)
     for t in tasks:
         t.cancel()
     await a.stop()

@@ -65,19 +65,23 @@ behind() {  # behind NS INDEX ROLE EXTRA...
 table=()
 # cell NAME WANT(direct|relay) CONTROLLING_JSON CONTROLLED_JSON
 cell() {
-  local name=$1 want=$2 out result a b ms err
+  local name=$1 want=$2 out result a b ms err cda cdb
   err="$tmp/cell-${name//[^a-z]/_}.err"
   echo "=== $name (expect $want)"
   out=$(timeout 60 python3 "$here/natlab_ice_matrix.py" "$3" "$4" 30 2>"$err") ||
     { cat "$err"; echo "$out"; fail "$name: no connection"; }
   result=$(echo "$out" | grep '^RESULT ') || fail "$name: no result: $out"
-  read -r _ a b ms <<<"$result"
-  echo "selected: controlling $a, controlled $b, connected after $ms ms"
+  read -r _ a b ms cda cdb <<<"$result"
+  echo "selected: controlling $a, controlled $b, connected after $ms ms;" \
+       "ChannelData sent to TURN: controlling $cda, controlled $cdb"
   if [ "$want" = direct ]; then
     [[ "$a $b" != *relay* ]] || fail "$name: a relayed pair was selected though a direct path exists"
   else
     [[ "$a" == relay-* || "$a" == *-relay ]] || fail "$name: expected a relayed pair, got $a"
     [[ "$b" == relay-* || "$b" == *-relay ]] || fail "$name: expected a relayed pair, got $b"
+    # The side whose local candidate is relayed bound a channel and used it.
+    if [[ "$a" == relay-* ]]; then [ "$cda" -gt 0 ] || fail "$name: controlling sent no ChannelData"; fi
+    if [[ "$b" == relay-* ]]; then [ "$cdb" -gt 0 ] || fail "$name: controlled sent no ChannelData"; fi
   fi
   table+=("$(printf '%-34s %-22s %-22s %6s' "$name" "$a" "$b" "$ms")")
 }
