@@ -92,6 +92,8 @@ cell "public <-> port-restricted" direct "$(gateway)" "$(behind pr 3 controlled)
 cell "public <-> symmetric" direct "$(gateway)" "$(behind sy 4 controlled)"
 cell "symmetric <-> symmetric" relay "$(behind sy 4 controlling)" "$(behind sz 5 controlled)"
 cell "public <-> udp-blocked (TURN/TCP)" relay "$(gateway)" "$(behind ub 6 controlled --turn-tcp)"
+# iceTransportPolicy "relay" (--relay-only): the relay even where a direct path exists.
+cell "full-cone, relay-only policy" relay "$(gateway)" "$(behind fc 1 controlled --relay-only)"
 
 echo
 printf '%-34s %-22s %-22s %6s\n' "cell" "controlling local-remote" "controlled local-remote" "ms"
