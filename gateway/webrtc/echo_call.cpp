@@ -178,6 +178,8 @@ void EchoCall::pump(Instant now) {
     } else if (auto* p = std::get_if<out::SelectedPair>(&*o)) {
       // ICE proved this path: DTLS and SRTP may now arrive on it.
       port_.demux().add_tuple(p->local.base, p->remote.address, id_, true);
+    } else if (auto* r = std::get_if<out::DataRoute>(&*o)) {
+      port_.demux().add_tuple(r->local, r->remote, id_, true);
     } else if (std::holds_alternative<out::DtlsConnected>(*o)) {
       timings_.dtls_connected = now;
     } else if (auto* m = std::get_if<out::ChannelMessage>(&*o)) {

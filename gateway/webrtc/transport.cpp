@@ -162,6 +162,12 @@ bool WebRtcTransport::drain_ice(Instant now) {
       if (started_ && cfg_.dtls_role == dtls::Role::Client) start_dtls(now);
     }
   }
+  // The controlled side learns of the selection only when the peer
+  // nominates, which browsers may delay; the first flight need not wait.
+  if (started_ && !dtls_ && cfg_.dtls_role == dtls::Role::Client && data_route()) {
+    start_dtls(now);
+    any = true;
+  }
   return any;
 }
 
@@ -173,7 +179,17 @@ bool WebRtcTransport::drain_dtls(Instant now) {
     if (auto* t = std::get_if<dtls::DtlsTransport::Transmit>(&*o)) {
       // The handshake retransmits on its own timer, so a flight sent before
       // the server side has a selected pair is only a counted loss.
-      if (!ice_.send(now, t->data)) ++counters_.dtls_unsendable;
+      if (ice_.send(now, t->data)) continue;
+      if (auto route = data_route()) {
+        if (!announced_route_ || *announced_route_ != std::make_pair(route->local, route->remote)) {
+          announced_route_ = std::make_pair(route->local, route->remote);
+          out_.emplace_back(out::DataRoute{route->local, route->remote});
+        }
+        out_.emplace_back(ice::Transmit{route->local, route->remote, std::move(t->data)});
+        ice_.note_sent(now);
+      } else {
+        ++counters_.dtls_unsendable;
+      }
     } else if (auto* c = std::get_if<dtls::DtlsTransport::Connected>(&*o)) {
       std::string error;
       if (!c->srtp || !srtp_.set_keys(*c->srtp, &error)) {
@@ -242,6 +258,14 @@ std::optional<std::size_t> WebRtcTransport::protect_rtcp(std::span<std::uint8_t>
   auto n = srtp_.protect_rtcp(buffer, length);
   if (n) ++counters_.rtcp_out;
   return n;
+}
+
+std::optional<ice::Route> WebRtcTransport::data_route() const {
+  if (failed_ || closed_) return std::nullopt;
+  if (auto r = ice_.selected_route()) return r;
+  for (const auto& p : ice_.check_list().pairs())  // sorted by priority
+    if (p.valid) return ice::Route{p.local.base, p.remote.address};
+  return std::nullopt;
 }
 
 std::optional<ice::Route> WebRtcTransport::media_route() const {

@@ -16,6 +16,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <variant>
 
 #include "base/time.hpp"
@@ -56,6 +57,9 @@ struct LocalCandidate { ice::Candidate candidate; };
 struct GatheringComplete {};
 struct IceStateChanged { ice::IceState state; };
 struct SelectedPair { ice::Candidate local, remote; };
+// DTLS went out on a valid pair before ICE selected one (RFC 8445 §12.1.1
+// lets data use a valid pair before nomination); media may come back on it.
+struct DataRoute { SocketAddress local, remote; };
 struct DtlsConnected { Duration handshake_time; dtls::SrtpProfile profile; };
 struct SctpConnected {};
 struct ChannelOpen { std::uint16_t id; std::string label; std::string protocol; };
@@ -68,7 +72,7 @@ struct Failed { std::string reason; };
 
 using WebRtcOutput =
     std::variant<ice::Transmit, out::LocalCandidate, out::GatheringComplete, out::IceStateChanged,
-                 out::SelectedPair, out::DtlsConnected, out::SctpConnected, out::ChannelOpen,
+                 out::SelectedPair, out::DataRoute, out::DtlsConnected, out::SctpConnected, out::ChannelOpen,
                  out::ChannelMessage, out::ChannelClosed, out::Failed>;
 
 // A decrypted media packet inside the buffer handed to handle_input().
@@ -93,7 +97,7 @@ class WebRtcTransport {
   ice::RemoteCandidateResult add_remote_candidate(std::string_view sdp);
   void end_of_remote_candidates();
   // The DTLS server waits for a ClientHello; the client starts once ICE
-  // has selected a pair (it needs a path for its first flight).
+  // has a valid pair (it needs a path for its first flight).
   void start(Instant now);
   void close(Instant now);
 
@@ -111,6 +115,8 @@ class WebRtcTransport {
   std::optional<std::size_t> protect_rtp(std::span<std::uint8_t> buffer, std::size_t length);
   std::optional<std::size_t> protect_rtcp(std::span<std::uint8_t> buffer, std::size_t length);
   std::optional<ice::Route> media_route() const;
+  // The selected pair, else the best valid one (for the DTLS handshake).
+  std::optional<ice::Route> data_route() const;
   void note_sent(Instant now) { ice_.note_sent(now); }
 
   // Data channels (after SctpConnected).
@@ -139,6 +145,7 @@ class WebRtcTransport {
   std::optional<sctp::SctpAssociation> sctp_;
   std::deque<WebRtcOutput> out_;
   WebRtcCounters counters_;
+  std::optional<std::pair<SocketAddress, SocketAddress>> announced_route_;
   bool started_ = false;
   bool failed_ = false;
   bool closed_ = false;
