@@ -121,6 +121,7 @@ int gateway(std::span<const std::string_view> args) {
   if (sc.web_root.empty()) sc.web_root = find_web_root();
   if (sc.web_root.empty())
     std::fprintf(stderr, "floe gateway: no web/ directory found; set --web or FLOE_WEB_ROOT\n");
+  const bool explicit_media = !media_ips.empty();
   if (media_ips.empty())
     for (const auto& ifa : io::list_interface_addresses(true)) media_ips.push_back(ifa.address);
 
@@ -132,8 +133,14 @@ int gateway(std::span<const std::string_view> args) {
   webrtc::MediaPort port(io);
   std::vector<SocketAddress> binds;
   for (const auto& ip : media_ips) binds.emplace_back(ip, media_port);
-  if (auto ec = port.open(binds))
+  // Addresses found by listing interfaces are best effort; ones given on
+  // the command line must all bind.
+  std::vector<std::pair<SocketAddress, std::error_code>> skipped;
+  if (auto ec = port.open(binds, !explicit_media, &skipped))
     return fail("cannot open the media port " + std::to_string(media_port) + ": " + ec.message());
+  for (const auto& [addr, ec] : skipped)
+    std::fprintf(stderr, "floe gateway: media port not bound on %s: %s\n",
+                 addr.to_string().c_str(), ec.message().c_str());
 
   leg.dtls_context = dtls::DtlsContext::create(dtls::Certificate::generate());
   webrtc::CallRouter router(io, port, leg);

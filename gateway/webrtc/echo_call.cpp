@@ -1,6 +1,8 @@
 #include "gateway/webrtc/echo_call.hpp"
 
 #include <boost/asio/post.hpp>
+#include <chrono>
+#include <cstdio>
 
 #include "base/random.hpp"
 #include "signaling/sdp/writer.hpp"
@@ -180,8 +182,19 @@ void EchoCall::pump(Instant now) {
       port_.demux().add_tuple(p->local.base, p->remote.address, id_, true);
     } else if (auto* r = std::get_if<out::DataRoute>(&*o)) {
       port_.demux().add_tuple(r->local, r->remote, id_, true);
-    } else if (std::holds_alternative<out::DtlsConnected>(*o)) {
+    } else if (auto* d = std::get_if<out::DtlsConnected>(&*o)) {
       timings_.dtls_connected = now;
+      auto ms = [&](Instant at) {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(at - timings_.answered).count();
+      };
+      std::printf("floe gateway: echo %s/%s: ICE selected +%lld ms, DTLS connected +%lld ms "
+                  "(handshake %lld ms, %s)\n",
+                  sink_->key().session_id.c_str(), sink_->key().call_id.c_str(),
+                  static_cast<long long>(timings_.ice_connected ? ms(*timings_.ice_connected) : -1),
+                  static_cast<long long>(ms(now)),
+                  static_cast<long long>(
+                      std::chrono::duration_cast<std::chrono::milliseconds>(d->handshake_time).count()),
+                  std::string(dtls::to_string(d->profile)).c_str());
     } else if (auto* m = std::get_if<out::ChannelMessage>(&*o)) {
       transport_->send_message(now, m->id, m->data, m->binary);
     } else if (auto* f = std::get_if<out::Failed>(&*o)) {

@@ -13,13 +13,21 @@ MediaPort::MediaPort(boost::asio::io_context& io, std::size_t expected_calls)
 
 MediaPort::~MediaPort() { close(); }
 
-std::error_code MediaPort::open(const std::vector<SocketAddress>& addresses) {
+std::error_code MediaPort::open(const std::vector<SocketAddress>& addresses,
+                                bool skip_unbindable,
+                                std::vector<std::pair<SocketAddress, std::error_code>>* skipped) {
   std::uint16_t port = 0;
+  std::error_code last;
   for (auto addr : addresses) {
     if (port != 0 && addr.port() == 0) addr = SocketAddress(addr.ip(), port);
     Socket s;
     s.socket = std::make_unique<io::UdpSocket>(io_);
     if (auto ec = s.socket->open(addr, 1 << 20)) {
+      if (skip_unbindable) {
+        if (skipped) skipped->emplace_back(addr, ec);
+        last = ec;
+        continue;
+      }
       close();
       return ec;
     }
@@ -30,6 +38,7 @@ std::error_code MediaPort::open(const std::vector<SocketAddress>& addresses) {
     locals_.push_back(s.local);
     sockets_.push_back(std::move(s));
   }
+  if (sockets_.empty()) return last ? last : std::make_error_code(std::errc::address_not_available);
   open_ = true;
   for (std::size_t i = 0; i < sockets_.size(); ++i) arm(i);
   return {};

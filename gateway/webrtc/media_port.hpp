@@ -15,6 +15,7 @@
 #include <span>
 #include <system_error>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "ice/agent/demux.hpp"
@@ -51,7 +52,11 @@ class MediaPort {
 
   // Binds one socket per address; port 0 on the first picks a port that the
   // others then share. Concrete addresses only: they are candidate bases.
-  std::error_code open(const std::vector<SocketAddress>& addresses);
+  // With `skip_unbindable`, an address that cannot be bound (e.g. an IPv6
+  // address still in duplicate address detection) is left out and listed
+  // in `skipped`; it fails only when none could be bound.
+  std::error_code open(const std::vector<SocketAddress>& addresses, bool skip_unbindable = false,
+                       std::vector<std::pair<SocketAddress, std::error_code>>* skipped = nullptr);
   void close();
   const std::vector<SocketAddress>& local_addresses() const { return locals_; }
 
