@@ -61,6 +61,7 @@ bool EchoCall::start(const sdp::SessionDescription& offer) {
 
   WebRtcConfig cfg;
   cfg.ice.local_credentials = creds;
+  cfg.ice.ta = options_.ice_pacing;
   if (options_.advertised_address) cfg.ice.gather.nat_1to1_address = options_.advertised_address;
   // The offerer controls (RFC 8445 §6.1.1) unless it is ice-lite.
   cfg.ice_role = n.remote.ice_lite ? ice::IceRole::Controlling : ice::IceRole::Controlled;
