@@ -32,7 +32,12 @@ cat "$TMP/out"
 cd "$NODE_DIR"
 RC=0
 PORT="$HTTP" node echo_chromium_test.mjs || RC=$?
-curl -s "http://127.0.0.1:$HTTP/metrics" | grep -E '^floe_(calls|echo|media)' || true
+sleep 0.5
+METRICS="$(curl -s "http://127.0.0.1:$HTTP/metrics")"
+echo "$METRICS" | grep -E '^floe_(calls|echo|media)' || true
+# Every call was hung up by the page and freed; none ended by failure.
+echo "$METRICS" | grep -qx 'floe_calls_active 0' || { echo "FAIL: calls left active"; RC=1; }
+echo "$METRICS" | grep -qx 'floe_calls_failed_total 0' || { echo "FAIL: a call failed"; RC=1; }
 kill -TERM "$PID"
 wait "$PID" || { echo "FAIL: floe gateway exited badly"; cat "$TMP/err"; exit 1; }
 PID=""
