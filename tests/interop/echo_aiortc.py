@@ -7,6 +7,7 @@ a=fingerprint must end with reason "failed". Usage: echo_aiortc.py WS_URL"""
 import asyncio
 import fractions
 import json
+import os
 import sys
 import time
 
@@ -126,6 +127,10 @@ async def main(url):
         elif m["type"] == "end-of-candidates":
             break
     check(len(candidates) > 0, f"Floe trickled {len(candidates)} candidate(s) and end-of-candidates")
+    advertised = os.environ.get("EXPECT_ADVERTISED")
+    if advertised:
+        check(all(c.split()[4] == advertised for c in candidates),
+              f"every candidate advertises {advertised} (--advertise): {candidates}")
     # aiortc 1.4 takes candidates in the description only: merge them into
     # every bundled section of the answer.
     if "-v" in sys.argv:
