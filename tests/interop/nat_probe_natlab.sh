@@ -20,28 +20,8 @@ lab_add_public_host open
 lab_add_nat_host fc 1 full-cone
 lab_add_nat_host pr 2 port-restricted
 lab_add_nat_host sy 3 symmetric
-# A restricted-cone NAT (endpoint-independent mapping, address-dependent
-# filtering) is not among the lab's kinds: a full-cone NAT plus a forward
-# filter that admits inbound UDP to a host port only from IPs that port has
-# sent to (forward sees the inside port: before SNAT, after DNAT).
-lab_add_nat_host rc 4 full-cone
-lab_exec nat-rc nft -f - <<'NFT'
-table ip adf {
-  set contacted { type ipv4_addr . inet_service; flags dynamic, timeout; timeout 120s; }
-  chain inbound {
-    type filter hook forward priority filter;
-    iifname "lan" meta l4proto udp update @contacted { ip daddr . udp sport }
-    iifname "wan" meta l4proto udp ip saddr . udp dport != @contacted drop
-  }
-}
-NFT
-# Address-dependent mapping: the outside port is a hash of the destination
-# IP and the inside port, so it changes with the server IP but not its port;
-# conntrack keeps filtering address-and-port-dependent.
-lab_add_nat_host ad 5 port-restricted
-lab_exec nat-ad nft flush chain ip nat post
-lab_exec nat-ad nft add rule ip nat post oifname wan meta l4proto udp \
-  snat to 198.18.5.2 : jhash ip daddr . udp sport mod 30000 offset 20000
+lab_add_nat_host rc 4 restricted-cone
+lab_add_nat_host ad 5 address-dependent
 
 S1=$LAB_SERVER_IP1
 S2=$LAB_SERVER_IP2

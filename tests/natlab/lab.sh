@@ -11,6 +11,8 @@
 #   full-cone        endpoint-independent mapping and filtering (SNAT + static DNAT)
 #   restricted-cone  endpoint-independent mapping, address-dependent filtering
 #   port-restricted  endpoint-independent mapping, address-and-port-dependent filtering
+#   address-dependent  address-dependent mapping (port hashed from the destination
+#                    IP and inside port), address-and-port-dependent filtering
 #   symmetric        address-and-port-dependent mapping (random ports per destination)
 #   udp-blocked      no UDP forwarded at all (TCP only)
 # 198.18.0.0/15 is the RFC 2544 benchmarking range: not private, never routed here.
@@ -96,6 +98,10 @@ lab_add_nat_host() {
     port-restricted)
       rules="table ip nat {
         chain post { type nat hook postrouting priority srcnat; oifname \"wan\" snat to $wan_ip; }
+      }" ;;
+    address-dependent)
+      rules="table ip nat {
+        chain post { type nat hook postrouting priority srcnat; oifname \"wan\" meta l4proto udp snat to $wan_ip : jhash ip daddr . udp sport mod 30000 offset 20000; oifname \"wan\" snat to $wan_ip; }
       }" ;;
     symmetric)
       rules="table ip nat {
