@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "gateway/command_line.hpp"
 #include "dtls/certificate.hpp"
 #include "dtls/transport.hpp"
 #include "gateway/webrtc/call_router.hpp"
@@ -44,17 +45,6 @@ constexpr const char* kUsage =
     "  --ice-server URL       STUN/TURN URL handed to browsers in `welcome` (repeatable)\n"
     "  --origin ORIGIN        allow this page origin on /ws (repeatable; '*' any)\n";
 
-std::optional<std::uint16_t> parse_port(std::string_view s) {
-  unsigned v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || v > 65535) return std::nullopt;
-  return static_cast<std::uint16_t>(v);
-}
-
-int fail(const std::string& msg) {
-  std::fprintf(stderr, "floe gateway: %s\n", msg.c_str());
-  return 2;
-}
 
 // The web/ files: $FLOE_WEB_ROOT, the source tree this binary came from,
 // or an installed <prefix>/share/floe/web beside <prefix>/bin/floe.
@@ -79,43 +69,40 @@ int gateway(std::span<const std::string_view> args) {
   std::uint16_t media_port = 10000;
   std::vector<IpAddress> media_ips;
   webrtc::BrowserLegOptions leg;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string_view a = args[i];
-    auto value = [&]() -> std::optional<std::string_view> {
-      if (i + 1 >= args.size()) return std::nullopt;
-      return args[++i];
-    };
-    if (a == "-h" || a == "--help") {
+  CommandLine cl("gateway", args);
+  while (cl.next()) {
+    const std::string_view a = cl.flag();
+    if (cl.help()) {
       std::fputs(kUsage, stdout);
       return 0;
     } else if (a == "--http") {
-      auto v = value();
+      auto v = cl.value();
       auto addr = v ? SocketAddress::parse(*v, 8080) : std::nullopt;
-      if (!addr) return fail("--http needs ADDR:PORT, e.g. 127.0.0.1:8080");
+      if (!addr) return cl.fail("--http needs ADDR:PORT, e.g. 127.0.0.1:8080");
       sc.bind_address = addr->ip().to_string();
       sc.port = addr->port();
     } else if (a == "--cert" || a == "--key" || a == "--web" || a == "--ice-server" ||
                a == "--origin") {
-      auto v = value();
-      if (!v) return fail(std::string(a) + " needs a value");
+      auto v = cl.value();
+      if (!v) return cl.fail(std::string(a) + " needs a value");
       if (a == "--cert") sc.tls_certificate_file = *v;
       else if (a == "--key") sc.tls_private_key_file = *v;
       else if (a == "--web") sc.web_root = *v;
       else if (a == "--origin") sc.allowed_origins.emplace_back(*v);
       else sc.hub.ice_servers.push_back({{std::string(*v)}, "", ""});
     } else if (a == "--media-port") {
-      auto v = value();
-      auto p = v ? parse_port(*v) : std::nullopt;
-      if (!p) return fail("--media-port needs a port number (0-65535)");
+      auto v = cl.value();
+      auto p = v ? parse_number<std::uint16_t>(*v) : std::nullopt;
+      if (!p) return cl.fail("--media-port needs a port number (0-65535)");
       media_port = *p;
     } else if (a == "--media-address" || a == "--advertise") {
-      auto v = value();
+      auto v = cl.value();
       auto ip = v ? IpAddress::parse(*v) : std::nullopt;
-      if (!ip) return fail(std::string(a) + " needs an IP address");
+      if (!ip) return cl.fail(std::string(a) + " needs an IP address");
       if (a == "--advertise") leg.advertised_address = *ip;
       else media_ips.push_back(*ip);
     } else {
-      return fail("unknown option '" + std::string(a) + "' (see floe gateway --help)");
+      return cl.fail("unknown option '" + std::string(a) + "' (see floe gateway --help)");
     }
   }
   if (sc.web_root.empty()) sc.web_root = find_web_root();
@@ -137,7 +124,7 @@ int gateway(std::span<const std::string_view> args) {
   // the command line must all bind.
   std::vector<std::pair<SocketAddress, std::error_code>> skipped;
   if (auto ec = port.open(binds, !explicit_media, &skipped))
-    return fail("cannot open the media port " + std::to_string(media_port) + ": " + ec.message());
+    return cl.fail("cannot open the media port " + std::to_string(media_port) + ": " + ec.message());
   for (const auto& [addr, ec] : skipped)
     std::fprintf(stderr, "floe gateway: media port not bound on %s: %s\n",
                  addr.to_string().c_str(), ec.message().c_str());
@@ -150,7 +137,7 @@ int gateway(std::span<const std::string_view> args) {
   try {
     server = signaling::Server::start(io, sc, router);
   } catch (const std::exception& e) {
-    return fail(e.what());
+    return cl.fail(e.what());
   }
   const auto& locals = port.local_addresses();
   std::string media_list;

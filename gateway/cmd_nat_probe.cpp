@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "gateway/command_line.hpp"
 #include "ice/io/nat_probe.hpp"
 
 namespace floe::cmd {
@@ -23,11 +24,6 @@ constexpr const char* kUsage =
     "  --local ADDR[:PORT]   local IP (and port of the mapping socket) to probe from\n"
     "  --no-hairpin          skip the hairpinning test\n"
     "Exit status: 0 on success, 1 when the server does not answer or lacks RFC 5780.\n";
-
-int usage_error(const std::string& msg) {
-  std::fprintf(stderr, "floe nat-probe: %s\n%s", msg.c_str(), kUsage);
-  return 2;
-}
 
 // HOST may be an IP literal ("1.2.3.4", "[::1]:3478") or a DNS name.
 std::optional<SocketAddress> resolve(std::string_view text) {
@@ -110,39 +106,35 @@ int nat_probe(std::span<const std::string_view> args) {
   io::NatProbeOptions o;
   std::optional<std::string_view> server_text;
   bool json = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string_view a = args[i];
-    auto value = [&]() -> std::optional<std::string_view> {
-      if (i + 1 >= args.size()) return std::nullopt;
-      return args[++i];
-    };
-    if (a == "-h" || a == "--help") {
+  CommandLine cl("nat-probe", args);
+  while (cl.next()) {
+    const std::string_view a = cl.flag();
+    if (cl.help()) {
       std::fputs(kUsage, stdout);
       return 0;
     } else if (a == "--server") {
-      server_text = value();
-      if (!server_text) return usage_error("--server needs HOST[:PORT]");
+      server_text = cl.value();
+      if (!server_text) return cl.fail("--server needs HOST[:PORT]", kUsage);
     } else if (a == "--json") {
       json = true;
     } else if (a == "--no-hairpin") {
       o.hairpinning = false;
     } else if (a == "--timeout-ms") {
-      auto v = value();
-      unsigned ms = 0;
-      if (!v || std::from_chars(v->data(), v->data() + v->size(), ms).ec != std::errc() ||
-          ms == 0 || ms > 600000)
-        return usage_error("--timeout-ms needs a number of milliseconds (1-600000)");
-      o.test_timeout = milliseconds(ms);
+      auto v = cl.value();
+      auto ms = v ? parse_number<unsigned>(*v) : std::nullopt;
+      if (!ms || *ms == 0 || *ms > 600000)
+        return cl.fail("--timeout-ms needs a number of milliseconds (1-600000)", kUsage);
+      o.test_timeout = milliseconds(*ms);
     } else if (a == "--local") {
-      auto v = value();
+      auto v = cl.value();
       auto addr = v ? SocketAddress::parse(*v, 0) : std::nullopt;
-      if (!addr) return usage_error("--local needs an IP address, optionally with :PORT");
+      if (!addr) return cl.fail("--local needs an IP address, optionally with :PORT", kUsage);
       o.local = *addr;
     } else {
-      return usage_error("unknown option '" + std::string(a) + "'");
+      return cl.fail("unknown option '" + std::string(a) + "'", kUsage);
     }
   }
-  if (!server_text) return usage_error("--server is required");
+  if (!server_text) return cl.fail("--server is required", kUsage);
   auto server = resolve(*server_text);
   if (!server) {
     std::fprintf(stderr, "floe nat-probe: cannot resolve '%.*s'\n",

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "gateway/command_line.hpp"
 #include "ice/io/stun_server.hpp"
 
 namespace floe::cmd {
@@ -28,18 +29,6 @@ constexpr const char* kUsage =
     "  --tcp               also listen on TCP (implied for the defaults)\n"
     "  --threads N         N threads, each with its own sockets (SO_REUSEPORT)\n"
     "  --software TEXT     SOFTWARE attribute (default: floe; empty: none)\n";
-
-std::optional<std::uint16_t> parse_port(std::string_view s) {
-  unsigned v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || v == 0 || v > 65535) return std::nullopt;
-  return static_cast<std::uint16_t>(v);
-}
-
-int fail(const std::string& msg) {
-  std::fprintf(stderr, "floe stun-server: %s\n", msg.c_str());
-  return 2;
-}
 
 void print_stats(const io::StunServerStats& s) {
   const auto& e = s.engine;
@@ -63,42 +52,40 @@ void print_stats(const io::StunServerStats& s) {
 int stun_server(std::span<const std::string_view> args) {
   io::StunServerOptions o;
   std::size_t threads = 1;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string_view a = args[i];
-    auto value = [&]() -> std::optional<std::string_view> {
-      if (i + 1 >= args.size()) return std::nullopt;
-      return args[++i];
-    };
-    if (a == "-h" || a == "--help") {
+  CommandLine cl("stun-server", args);
+  while (cl.next()) {
+    const std::string_view a = cl.flag();
+    if (cl.help()) {
       std::fputs(kUsage, stdout);
       return 0;
     } else if (a == "--listen") {
-      auto v = value();
+      auto v = cl.value();
       auto addr = v ? SocketAddress::parse(*v, 3478) : std::nullopt;
-      if (!addr) return fail("--listen needs ADDR:PORT, e.g. 127.0.0.1:3478 or [::1]:3478");
+      if (!addr) return cl.fail("--listen needs ADDR:PORT, e.g. 127.0.0.1:3478 or [::1]:3478");
       o.listen.push_back(*addr);
     } else if (a == "--alt-ip") {
-      auto v = value();
+      auto v = cl.value();
       auto ip = v ? IpAddress::parse(*v) : std::nullopt;
-      if (!ip) return fail("--alt-ip needs an IP address");
+      if (!ip) return cl.fail("--alt-ip needs an IP address");
       o.alt_ip = *ip;
     } else if (a == "--alt-port") {
-      auto v = value();
-      auto port = v ? parse_port(*v) : std::nullopt;
-      if (!port) return fail("--alt-port needs a port number 1-65535");
+      auto v = cl.value();
+      auto port = v ? parse_number<std::uint16_t>(*v) : std::nullopt;
+      if (port == 0) port.reset();
+      if (!port) return cl.fail("--alt-port needs a port number 1-65535");
       o.alt_port = *port;
     } else if (a == "--tcp") {
       o.tcp = true;
     } else if (a == "--threads") {
-      auto v = value();
+      auto v = cl.value();
       unsigned n = 0;
       if (!v || std::from_chars(v->data(), v->data() + v->size(), n).ec != std::errc() || n == 0 ||
           n > 256)
-        return fail("--threads needs a number 1-256");
+        return cl.fail("--threads needs a number 1-256");
       threads = n;
     } else if (a == "--software") {
-      auto v = value();
-      if (!v) return fail("--software needs a value");
+      auto v = cl.value();
+      if (!v) return cl.fail("--software needs a value");
       o.software = std::string(*v);
     } else {
       std::fprintf(stderr, "floe stun-server: unknown option '%.*s'\n%s",
@@ -122,7 +109,7 @@ int stun_server(std::span<const std::string_view> args) {
   for (std::size_t i = 0; i < threads; ++i) {
     ios.push_back(std::make_unique<boost::asio::io_context>(1));
     servers.push_back(std::make_unique<io::StunServer>(*ios.back()));
-    if (auto err = servers.back()->start(o, i == 0 ? &opened : nullptr)) return fail(*err);
+    if (auto err = servers.back()->start(o, i == 0 ? &opened : nullptr)) return cl.fail(*err);
   }
   for (const auto& line : opened) std::printf("floe stun-server: listening on %s\n", line.c_str());
   if (threads > 1) std::printf("floe stun-server: %zu threads\n", threads);

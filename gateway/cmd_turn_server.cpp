@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "gateway/command_line.hpp"
 #include "ice/io/turn_server.hpp"
 
 namespace floe::cmd {
@@ -41,18 +42,6 @@ constexpr const char* kUsage =
     "  --nonce-lifetime SECONDS  nonce validity before 438 Stale Nonce (default 600)\n"
     "  --metrics                 print Prometheus counters on exit\n";
 
-template <typename T>
-std::optional<T> parse_number(std::string_view s) {
-  T v{};
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
-int fail(const std::string& msg) {
-  std::fprintf(stderr, "floe turn-server: %s\n", msg.c_str());
-  return 2;
-}
 
 void print_summary(const io::TurnServerStats& s) {
   const auto& e = s.engine;
@@ -75,52 +64,50 @@ int turn_server(std::span<const std::string_view> args) {
   io::TurnServerOptions o;
   auto& lim = o.engine.limits;
   bool metrics = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string_view a = args[i];
+  CommandLine cl("turn-server", args);
+  while (cl.next()) {
+    const std::string_view a = cl.flag();
     std::optional<std::string_view> v;
-    auto value = [&]() {
-      v = i + 1 < args.size() ? std::optional(args[++i]) : std::nullopt;
-      return v.has_value();
-    };
-    if (a == "-h" || a == "--help") {
+    auto value = [&] { return (v = cl.value()).has_value(); };
+    if (cl.help()) {
       std::fputs(kUsage, stdout);
       return 0;
     } else if (a == "--listen") {
       auto addr = value() ? SocketAddress::parse(*v, 3478) : std::nullopt;
-      if (!addr) return fail("--listen needs ADDR:PORT, e.g. 127.0.0.1:3478 or [::1]:3478");
+      if (!addr) return cl.fail("--listen needs ADDR:PORT, e.g. 127.0.0.1:3478 or [::1]:3478");
       o.listen.push_back(*addr);
     } else if (a == "--tcp") {
       o.tcp = true;
     } else if (a == "--tls-listen") {
       auto addr = value() ? SocketAddress::parse(*v, 5349) : std::nullopt;
-      if (!addr) return fail("--tls-listen needs ADDR:PORT, e.g. 127.0.0.1:5349");
+      if (!addr) return cl.fail("--tls-listen needs ADDR:PORT, e.g. 127.0.0.1:5349");
       o.tls_listen.push_back(*addr);
     } else if (a == "--cert" || a == "--key") {
-      if (!value() || v->empty()) return fail(std::string(a) + " needs a file");
+      if (!value() || v->empty()) return cl.fail(std::string(a) + " needs a file");
       (a == "--cert" ? o.tls_certificate : o.tls_private_key) = std::string(*v);
     } else if (a == "--no-udp") {
       o.udp = false;
     } else if (a == "--realm") {
-      if (!value() || v->empty()) return fail("--realm needs a value");
+      if (!value() || v->empty()) return cl.fail("--realm needs a value");
       o.engine.auth.realm = std::string(*v);
     } else if (a == "--user") {
       const auto colon = value() ? v->find(':') : std::string_view::npos;
       if (colon == std::string_view::npos || colon == 0)
-        return fail("--user needs NAME:PASSWORD");
+        return cl.fail("--user needs NAME:PASSWORD");
       o.engine.auth.users[std::string(v->substr(0, colon))] = std::string(v->substr(colon + 1));
     } else if (a == "--auth-secret") {
-      if (!value() || v->empty()) return fail("--auth-secret needs a value");
+      if (!value() || v->empty()) return cl.fail("--auth-secret needs a value");
       o.engine.auth.rest_secret = std::string(*v);
     } else if (a == "--relay-ip") {
       auto ip = value() ? IpAddress::parse(*v) : std::nullopt;
-      if (!ip || ip->is_unspecified()) return fail("--relay-ip needs a specific IP address");
+      if (!ip || ip->is_unspecified()) return cl.fail("--relay-ip needs a specific IP address");
       (ip->is_v4() ? o.relays.ipv4 : o.relays.ipv6) = *ip;
     } else if (a == "--relay-ports") {
       const auto dash = value() ? v->find('-') : std::string_view::npos;
       auto lo = dash != std::string_view::npos ? parse_number<std::uint16_t>(v->substr(0, dash))
                                                : std::nullopt;
       auto hi = lo ? parse_number<std::uint16_t>(v->substr(dash + 1)) : std::nullopt;
-      if (!lo || !hi || *lo == 0 || *hi < *lo) return fail("--relay-ports needs LO-HI");
+      if (!lo || !hi || *lo == 0 || *hi < *lo) return cl.fail("--relay-ports needs LO-HI");
       o.relays.port_min = lim.relay_port_min = *lo;
       o.relays.port_max = lim.relay_port_max = *hi;
     } else if (a == "--allow-loopback-peers") {
@@ -131,12 +118,12 @@ int turn_server(std::span<const std::string_view> args) {
       lim.allow_private_peers = true;
     } else if (a == "--allow-peer" || a == "--deny-peer") {
       auto r = value() ? turn::IpRange::parse(*v) : std::nullopt;
-      if (!r) return fail(std::string(a) + " needs a CIDR range, e.g. 10.0.0.0/8");
+      if (!r) return cl.fail(std::string(a) + " needs a CIDR range, e.g. 10.0.0.0/8");
       (a == "--allow-peer" ? lim.allowed_peers : lim.denied_peers).push_back(*r);
     } else if (a == "--max-allocations" || a == "--max-user-allocations" || a == "--max-bps" ||
                a == "--nonce-lifetime") {
       auto n = value() ? parse_number<std::uint64_t>(*v) : std::nullopt;
-      if (!n) return fail(std::string(a) + " needs a number");
+      if (!n) return cl.fail(std::string(a) + " needs a number");
       if (a == "--max-allocations") lim.max_allocations_total = *n;
       if (a == "--max-user-allocations") lim.max_allocations_per_user = *n;
       if (a == "--max-bps") lim.max_bytes_per_second = *n;
@@ -150,9 +137,9 @@ int turn_server(std::span<const std::string_view> args) {
     }
   }
   if (o.listen.empty()) o.listen.push_back(*SocketAddress::parse("0.0.0.0:3478"));
-  if (!o.udp && !o.tcp && o.tls_listen.empty()) return fail("--no-udp needs --tcp or --tls-listen");
+  if (!o.udp && !o.tcp && o.tls_listen.empty()) return cl.fail("--no-udp needs --tcp or --tls-listen");
   if (!o.tls_listen.empty() && (o.tls_certificate.empty() || o.tls_private_key.empty()))
-    return fail("--tls-listen needs --cert and --key");
+    return cl.fail("--tls-listen needs --cert and --key");
   // TLS listen addresses also name a relay address when no other does.
   for (const auto& l : o.tls_listen) {
     if (l.ip().is_unspecified()) continue;
@@ -166,14 +153,14 @@ int turn_server(std::span<const std::string_view> args) {
     if (!slot) slot = l.ip();
   }
   if (!o.relays.ipv4 && !o.relays.ipv6)
-    return fail("--relay-ip is required when listening on a wildcard address");
+    return cl.fail("--relay-ip is required when listening on a wildcard address");
   if (o.engine.auth.users.empty() && o.engine.auth.rest_secret.empty())
-    return fail("no credentials: give --user NAME:PASSWORD and/or --auth-secret SECRET");
+    return cl.fail("no credentials: give --user NAME:PASSWORD and/or --auth-secret SECRET");
 
   boost::asio::io_context io(1);
   io::TurnServerDriver server(io);
   std::vector<std::string> opened;
-  if (auto err = server.start(o, &opened)) return fail(*err);
+  if (auto err = server.start(o, &opened)) return cl.fail(*err);
   for (const auto& line : opened) std::printf("floe turn-server: listening on %s\n", line.c_str());
   std::printf("floe turn-server: realm %s, relays on%s%s%s%s ports %u-%u\n",
               o.engine.auth.realm.c_str(), o.relays.ipv4 ? " " : "",
