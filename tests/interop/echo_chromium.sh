@@ -4,30 +4,13 @@
 # serves and calls `echo`: audio and a data channel come back through Floe's
 # ICE, DTLS-SRTP and SCTP (tests/browser/echo_chromium_test.mjs has the checks).
 set -euo pipefail
-SRC="${FLOE_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}"
-FLOE="${FLOE_BIN:?FLOE_BIN must name the floe executable}"
+source "$(dirname "$0")/gateway_common.bash"
 NODE_DIR="$SRC/tests/browser"
-[ -x "$FLOE" ] || { echo "FAIL: $FLOE not built"; exit 1; }
 [ -x /usr/bin/chromium ] || { echo "FAIL: /usr/bin/chromium missing (scripts/deps/test.txt)"; exit 1; }
 command -v node >/dev/null || { echo "FAIL: node is not installed"; exit 1; }
 [ -d "$NODE_DIR/node_modules/playwright-core" ] || { echo "FAIL: npm packages missing; run scripts/deps/npm.sh"; exit 1; }
 
-TMP="$(mktemp -d)"
-PID=""
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null || true; rm -rf "$TMP"; }
-trap cleanup EXIT
-
-"$FLOE" gateway --http 127.0.0.1:0 --media-port 0 --media-address 127.0.0.1 \
-  --web "$SRC/web" >"$TMP/out" 2>"$TMP/err" &
-PID=$!
-HTTP=""
-for _ in $(seq 100); do
-  HTTP="$(awk '/listening http/{print $5}' "$TMP/out")"
-  [ -n "$HTTP" ] && break
-  sleep 0.1
-done
-[ -n "$HTTP" ] || { echo "FAIL: floe gateway did not start"; cat "$TMP/out" "$TMP/err"; exit 1; }
-cat "$TMP/out"
+start_gateway echo
 
 cd "$NODE_DIR"
 RC=0
@@ -38,11 +21,6 @@ echo "$METRICS" | grep -E '^floe_(calls|echo|media)' || true
 # Every call was hung up by the page and freed; none ended by failure.
 echo "$METRICS" | grep -qx 'floe_calls_active 0' || { echo "FAIL: calls left active"; RC=1; }
 echo "$METRICS" | grep -qx 'floe_calls_failed_total 0' || { echo "FAIL: a call failed"; RC=1; }
-kill -TERM "$PID"
-wait "$PID" || { echo "FAIL: floe gateway exited badly"; cat "$TMP/err"; exit 1; }
-PID=""
-if grep -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$TMP/err"; then
-  echo "FAIL: sanitizer report from floe"; exit 1
-fi
-[ "$RC" -eq 0 ] || { echo "FAIL: browser checks failed"; tail -40 "$TMP/err"; exit 1; }
+stop_gateway echo
+[ "$RC" -eq 0 ] || { echo "FAIL: browser checks failed"; tail -40 "$TMP/echo.err"; exit 1; }
 echo "floe gateway shut down cleanly; PASS"
