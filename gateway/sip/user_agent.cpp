@@ -26,10 +26,18 @@ UserAgent::UserAgent(UserAgentConfig config) : cfg_(std::move(config)) {}
 
 std::string UserAgent::new_branch() const { return std::string(kBranchCookie) + random_token(10); }
 
-std::string UserAgent::contact() const {
-  Uri u = Uri::sip(cfg_.user, cfg_.host, cfg_.port);
-  if (cfg_.transport == Transport::Tcp) u.params.push_back({"transport", "tcp", true});
-  if (cfg_.transport == Transport::Tls) u.params.push_back({"transport", "tls", true});
+std::string UserAgent::contact() const { return contact(cfg_.transport); }
+
+std::uint16_t UserAgent::local_port(Transport transport) const {
+  return transport == Transport::Tls ? cfg_.tls_port.value_or(cfg_.port) : cfg_.port;
+}
+
+std::string UserAgent::contact(Transport transport, bool sips) const {
+  Uri u = Uri::sip(cfg_.user, cfg_.host, local_port(transport));
+  // RFC 5630 §3.1.3: sips: already means TLS; transport=tls is deprecated there.
+  if (sips) u.scheme = "sips";
+  else if (transport == Transport::Tcp) u.params.push_back({"transport", "tcp", true});
+  else if (transport == Transport::Tls) u.params.push_back({"transport", "tls", true});
   return "<" + u.to_string() + ">";
 }
 
@@ -46,8 +54,11 @@ Message UserAgent::new_request(std::string_view method, const Uri& request_uri, 
   m.add("To", t.to_string());
   m.add("Call-ID", random_token(12) + "@" + cfg_.host);
   m.add("CSeq", "1 " + std::string(method));
-  if (method == "INVITE" || method == "REGISTER" || method == "SUBSCRIBE" || method == "REFER")
-    m.add("Contact", contact());
+  if (method == "INVITE" || method == "REGISTER" || method == "SUBSCRIBE" || method == "REFER") {
+    // §8.1.1.8 / §26.2: a sips Request-URI needs a sips Contact (TLS).
+    if (request_uri.scheme == "sips") m.add("Contact", contact(Transport::Tls, true));
+    else m.add("Contact", contact());
+  }
   return m;
 }
 
@@ -83,7 +94,7 @@ std::uint64_t UserAgent::start_client(Instant now, Message request, RequestInfo 
   Via via;
   via.transport = std::string(via_transport_name(target->transport));
   via.host = cfg_.host;
-  via.port = cfg_.port;
+  via.port = local_port(target->transport);
   std::string branch = new_branch();
   via.params.push_back({"branch", branch, true});
   via.params.push_back({"rport", "", false});
@@ -112,7 +123,7 @@ void UserAgent::build_ack(DialogEntry& de, Bytes body, std::string_view content_
   Via via;
   via.transport = std::string(via_transport_name(target->transport));
   via.host = cfg_.host;
-  via.port = cfg_.port;
+  via.port = local_port(target->transport);
   via.params.push_back({"branch", new_branch(), true});
   via.params.push_back({"rport", "", false});
   ack.prepend("Via", via.to_string());
@@ -197,7 +208,9 @@ void UserAgent::on_response(Instant now, Message response) {
   auto via = response.top_via();
   auto cseq = response.cseq();
   // §18.1.2: a response whose top Via is not the sent-by we insert is not ours.
-  if (!iequals(via->host, cfg_.host) || via->port.value_or(5060) != cfg_.port) {
+  const std::uint16_t via_port = via->port.value_or(iequals(via->transport, "TLS") ? 5061 : 5060);
+  if (!iequals(via->host, cfg_.host) ||
+      (via_port != cfg_.port && via_port != local_port(Transport::Tls))) {
     ++stats_.stray_responses;
     return;
   }

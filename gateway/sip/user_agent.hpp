@@ -27,7 +27,11 @@ namespace floe::sip {
 struct UserAgentConfig {
   Transport transport = Transport::Udp;  // for requests whose URI names none
   std::string host = "127.0.0.1";        // our sent-by and Contact host
-  std::uint16_t port = 5060;
+  std::uint16_t port = 5060;             // UDP and TCP
+  // Our TLS listener's port (RFC 3261 §26.2, 5061 by convention): the
+  // sent-by of requests sent over TLS and the port of a TLS Contact. Unset:
+  // `port`. The driver sets it when it binds the listener.
+  std::optional<std::uint16_t> tls_port;
   std::string user = "floe";             // Contact user part
   std::string user_agent = "Floe";
   TimerConfig timers;
@@ -80,6 +84,12 @@ class UserAgent {
   const UaStats& stats() const { return stats_; }
   // "<sip:user@host:port>" (with ;transport= for TCP/TLS).
   std::string contact() const;
+  // Our Contact for a transport: TLS uses the TLS port; `sips` gives a
+  // sips: URI, which §8.1.1.8 requires when the request's URI is sips.
+  std::string contact(Transport transport, bool sips = false) const;
+  // The port we listen on for `transport` (sent-by in Via).
+  std::uint16_t local_port(Transport transport) const;
+  void set_tls_port(std::uint16_t port) { cfg_.tls_port = port; }
 
   // ---- client side
   // An out-of-dialog request skeleton: From with a fresh tag, To, a new

@@ -234,7 +234,13 @@ Message UserAgent::make_response(std::uint64_t server_tx, int status, std::strin
   if (k == server_keys_.end()) return Message::response(status, std::string(reason));
   const ServerEntry& e = servers_.at(k->second);
   Message resp = sip::make_response(e.tx.request(), status, reason, e.local_tag);
-  if (e.tx.request().method == "INVITE" && status > 100 && status < 300) resp.add("Contact", contact());
+  if (e.tx.request().method == "INVITE" && status > 100 && status < 300) {
+    // An INVITE that came over TLS gets a TLS Contact, so the peer's
+    // in-dialog requests stay on TLS (§12.1.1; sips per §8.1.1.8).
+    const Transport t = e.tx.response_target().transport;
+    const bool sips = e.tx.request().request_uri.scheme == "sips";
+    resp.add("Contact", t == Transport::Tls || sips ? contact(Transport::Tls, sips) : contact());
+  }
   if (!cfg_.user_agent.empty() && status >= 200) resp.add("Server", cfg_.user_agent);
   return resp;
 }

@@ -1,7 +1,10 @@
 // A small SIP endpoint on real sockets (the Asio driver in gateway/sip/io),
 // built on the sans-IO UserAgent, for the sipp interop scripts
-// (tests/interop/sip_*.sh). --transport udp|tcp picks what it sends on; it
-// listens on both. Modes:
+// (tests/interop/sip_*.sh). --transport udp|tcp|tls picks what it sends on;
+// it listens on UDP and TCP, and on TLS at --tls-port (default: UDP port + 1)
+// when --cert FILE --key FILE are given (--ca FILE verifies the peer's
+// certificate, --no-verify 1 accepts any; requests then use sips: URIs).
+// Modes:
 //   uac      --local IP:PORT --remote IP:PORT [--calls N] [--hold-ms MS]
 //            [--user U --password P] [--expect CODE] [--cancel-after-ms MS]
 //            INVITE -> 1xx/2xx -> ACK -> BYE -> 200, N times in a row; with
@@ -19,6 +22,7 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -47,6 +51,8 @@ Bytes sdp() { return Bytes(kSdp, kSdp + std::char_traits<char>::length(kSdp)); }
 class Driver {
  public:
   Driver(UserAgent& ua, const SocketAddress& local) : transport_(io_, ua, local, true) {}
+  Driver(UserAgent& ua, const SocketAddress& local, const io::TlsOptions& tls)
+      : transport_(io_, ua, local, true, tls) {}
 
   // Runs until `done()` or the deadline; `on_event` sees every UA event.
   bool run(Duration limit, const std::function<void(Instant, UaEvent&)>& on_event,
@@ -80,6 +86,7 @@ int run_uac(UserAgent& ua, Driver& net, const SocketAddress& remote, Duration li
   std::optional<DigestCredentials> creds;
   if (!arg("user").empty()) creds = DigestCredentials{arg("user"), arg("password")};
   Uri target = Uri::sip("service", remote.ip().to_string(), remote.port());
+  if (ua.config().transport == Transport::Tls) target.scheme = "sips";  // §26.2
   Uri me = Uri::sip("floe", ua.config().host, ua.config().port);
   int answered = 0, completed = 0, provisional = 0, failed = 0, finals_as_expected = 0;
   std::uint64_t invite = 0;
@@ -135,9 +142,13 @@ int run_uac(UserAgent& ua, Driver& net, const SocketAddress& remote, Duration li
         return completed >= calls || failed > 0;
       });
   std::printf("uac: calls=%d provisional=%d answered=%d finals_%d=%d completed=%d failed=%d "
-              "transmits=%llu\n",
+              "transmits=%llu tls_connected=%llu tls_out=%llu tls_in=%llu handshake_failures=%llu\n",
               calls, provisional, answered, expect, finals_as_expected, completed, failed,
-              static_cast<unsigned long long>(ua.stats().transmits));
+              static_cast<unsigned long long>(ua.stats().transmits),
+              static_cast<unsigned long long>(net.stats().tls_connected),
+              static_cast<unsigned long long>(net.stats().tls_out),
+              static_cast<unsigned long long>(net.stats().tls_in),
+              static_cast<unsigned long long>(net.stats().tls_handshake_failures));
   bool good = expect == 200 ? answered == calls : finals_as_expected == calls;
   return ok && failed == 0 && good && completed == calls ? 0 : 1;
 }
@@ -184,13 +195,16 @@ int run_uas(UserAgent& ua, Driver& net, Duration limit) {
       });
   const auto& st = ua.stats();
   std::printf("uas: invites=%d cancelled=%d acks=%d byes=%d other_requests=%d requests_seen=%llu "
-              "bad_requests=%llu stray_acks=%llu udp_in=%llu udp_out=%llu tcp_in=%llu\n",
+              "bad_requests=%llu stray_acks=%llu udp_in=%llu udp_out=%llu tcp_in=%llu tls_in=%llu "
+              "tls_out=%llu\n",
               invites, cancelled, acks, byes, others, static_cast<unsigned long long>(st.requests),
               static_cast<unsigned long long>(st.bad_requests),
               static_cast<unsigned long long>(st.stray_acks),
               static_cast<unsigned long long>(net.stats().udp_in),
               static_cast<unsigned long long>(net.stats().udp_out),
-              static_cast<unsigned long long>(net.stats().tcp_in));
+              static_cast<unsigned long long>(net.stats().tcp_in),
+              static_cast<unsigned long long>(net.stats().tls_in),
+              static_cast<unsigned long long>(net.stats().tls_out));
   return ok && acks + cancelled == calls && byes + cancelled == calls ? 0 : 1;
 }
 
@@ -254,8 +268,24 @@ int main(int argc, char** argv) {
   cfg.port = local->port();
   cfg.user = "floe";
   if (arg("transport", "udp") == "tcp") cfg.transport = Transport::Tcp;
+  if (arg("transport", "udp") == "tls") cfg.transport = Transport::Tls;
   UserAgent ua(cfg);
-  Driver net(ua, *local);
+  std::unique_ptr<Driver> driver;
+  if (!arg("cert").empty() || cfg.transport == Transport::Tls) {
+    io::TlsOptions tls;
+    tls.certificate_file = arg("cert");
+    tls.private_key_file = arg("key");
+    tls.ca_file = arg("ca");
+    tls.verify_peer = arg("no-verify", "0") != "1";
+    tls.peer_name = arg("peer-name");
+    tls.listen = !tls.certificate_file.empty();
+    tls.listen_port = static_cast<std::uint16_t>(
+        std::atoi(arg("tls-port", std::to_string(local->port() + 1)).c_str()));
+    driver = std::make_unique<Driver>(ua, *local, tls);
+  } else {
+    driver = std::make_unique<Driver>(ua, *local);
+  }
+  Driver& net = *driver;
   Duration limit = seconds(std::atoi(arg("timeout", "30").c_str()));
   if (mode == "uas") return run_uas(ua, net, limit);
   auto remote = SocketAddress::parse(arg("remote"));
