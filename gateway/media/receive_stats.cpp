@@ -42,7 +42,9 @@ bool ReceiveStats::update_sequence(std::uint16_t seq) {
     ++counters_.probation;
     return false;
   }
-  if (udelta < kMaxDropout) {
+  if (udelta == 0) {
+    ++counters_.duplicates_or_reordered;  // counted as received, as A.1 does
+  } else if (udelta < kMaxDropout) {
     if (seq < max_seq_) cycles_ += kSeqMod;  // wrapped
     max_seq_ = seq;
   } else if (udelta <= kSeqMod - kMaxMisorder) {
