@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "base/random.hpp"
+#include "gateway/sip/session_timer.hpp"
 
 namespace floe::sip {
 
@@ -146,6 +147,8 @@ std::uint64_t UserAgent::send_request(Instant now, Message request,
   RequestInfo info;
   info.manual_ack = manual_ack;
   if (credentials) info.digest.emplace(*credentials);
+  if (cfg_.session_timer && (request.method == "INVITE" || request.method == "UPDATE"))
+    add_supported(request, "timer");
   auto handle = start_client(now, std::move(request), std::move(info), next_id_++);
   collect(now);
   return handle;
@@ -160,6 +163,7 @@ std::uint64_t UserAgent::send_in_dialog(Instant now, const DialogId& id, std::st
     m.add("Content-Type", std::string(content_type));
     m.body = std::move(body);
   }
+  if (cfg_.session_timer && (method == "INVITE" || method == "UPDATE")) add_supported(m, "timer");
   RequestInfo info;
   info.dialog = id;
   auto handle = start_client(now, std::move(m), std::move(info), next_id_++);
@@ -272,6 +276,25 @@ void UserAgent::on_client_response(Instant now, std::uint64_t handle, const Mess
     RequestInfo next = std::move(info);
     start_client(now, std::move(retry), std::move(next), handle);
     return;
+  }
+  if (code == 422 && (request.method == "INVITE" || request.method == "UPDATE") &&
+      info.retries_422 < cfg_.max_422_retries) {
+    // RFC 4028 §7.4: resend with Session-Expires and Min-SE raised to the
+    // 422's Min-SE; same Call-ID and tags, new CSeq and branch.
+    Message retry = request;
+    if (apply_422(response, retry)) {
+      ++info.retries_422;
+      std::uint32_t seq = retry.cseq()->number + 1;
+      retry.set("CSeq", std::to_string(seq) + " " + retry.method);
+      if (info.dialog) {
+        auto d = dialogs_.find(*info.dialog);
+        if (d != dialogs_.end()) d->second.dialog.set_local_seq(seq);
+      }
+      if (info.digest && info.digest->has_nonce()) info.digest->authorize(retry);
+      RequestInfo next = std::move(info);
+      start_client(now, std::move(retry), std::move(next), handle);
+      return;
+    }
   }
 
   UaEvent ev;

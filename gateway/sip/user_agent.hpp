@@ -39,6 +39,12 @@ struct UserAgentConfig {
   // Every out-of-dialog and in-dialog request goes here when set.
   std::optional<Target> outbound_proxy;
   int max_auth_attempts = 2;
+  // RFC 4028: requests with Require: timer are accepted (not 420) and our
+  // INVITE/UPDATE advertise Supported: timer. The TU runs a SessionTimer
+  // (session_timer.hpp) per dialog. Either way an INVITE/UPDATE answered
+  // 422 is retried once with the larger Min-SE (§7.4).
+  bool session_timer = false;
+  int max_422_retries = 1;
 };
 
 struct UaEvent {
@@ -140,6 +146,7 @@ class UserAgent {
     bool cancel_pending = false;
     bool got_provisional = false;
     bool manual_ack = false;
+    int retries_422 = 0;
   };
   struct ServerEntry {
     std::uint64_t id;

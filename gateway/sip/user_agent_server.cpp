@@ -118,12 +118,23 @@ void UserAgent::on_request(Instant now, Transport transport, const SocketAddress
     on_cancel(now, transport, source, request);
     return;
   }
-  // §8.2.2.3: we support no extension a peer could require.
+  // §8.2.2.3: a Require naming an extension we do not support gets 420
+  // listing those; "timer" (RFC 4028) is supported when configured.
   if (request.has("Require")) {
-    Message resp = sip::make_response(request, 420, {}, random_token(4));
-    for (auto v : request.all("Require")) resp.add("Unsupported", std::string(v));
-    send_stateless(target, resp);
-    return;
+    std::vector<std::string> unsupported;
+    for (auto v : request.all("Require")) {
+      std::vector<std::string_view> tags;
+      split_list(v, tags);
+      for (auto tag : tags)
+        if (!(cfg_.session_timer && iequals(trim(tag), "timer")))
+          unsupported.emplace_back(trim(tag));
+    }
+    if (!unsupported.empty()) {
+      Message resp = sip::make_response(request, 420, {}, random_token(4));
+      for (auto& u : unsupported) resp.add("Unsupported", u);
+      send_stateless(target, resp);
+      return;
+    }
   }
   std::uint64_t id = new_server(now, request, target);
   ServerEntry& entry = servers_.at(key);
