@@ -9,6 +9,7 @@
 
 #include <charconv>
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <span>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "gateway/command_line.hpp"
+#include "gateway/config/config_source.hpp"
 #include "dtls/certificate.hpp"
 #include "dtls/transport.hpp"
 #include "gateway/webrtc/call_router.hpp"
@@ -43,7 +45,13 @@ constexpr const char* kUsage =
     "  --advertise IP         put this address in Floe's ICE candidates instead of the\n"
     "                         local one (static NAT, Docker with -p PORT:PORT/udp)\n"
     "  --ice-server URL       STUN/TURN URL handed to browsers in `welcome` (repeatable)\n"
-    "  --origin ORIGIN        allow this page origin on /ws (repeatable; '*' any)\n";
+    "  --origin ORIGIN        allow this page origin on /ws (repeatable; '*' any)\n"
+    "  --config FILE          read options from a JSON file (also $FLOE_CONFIG):\n"
+    "                         {\"media-port\": 10000, \"origin\": [\"https://a\"]}\n"
+    "\n"
+    "Every option can also be set in the environment as FLOE_<OPTION> (FLOE_MEDIA_PORT,\n"
+    "FLOE_ADVERTISE, ...; FLOE_<OPTION>_1.._9 repeat one). The file comes first, then\n"
+    "the environment, then the command line; the last value of an option wins.\n";
 
 
 // The web/ files: $FLOE_WEB_ROOT, the source tree this binary came from,
@@ -62,7 +70,15 @@ std::string find_web_root() {
 
 }  // namespace
 
-int gateway(std::span<const std::string_view> args) {
+int gateway(std::span<const std::string_view> cli) {
+  std::string config_error;
+  const auto gathered = gather_args(kUsage, std::vector<std::string>(cli.begin(), cli.end()),
+                                    [](const char* n) { return std::getenv(n); }, &config_error);
+  if (!config_error.empty()) {
+    std::fprintf(stderr, "floe gateway: %s\n", config_error.c_str());
+    return 2;
+  }
+  const std::vector<std::string_view> args(gathered.begin(), gathered.end());
   signaling::ServerConfig sc;
   sc.bind_address = "0.0.0.0";
   sc.port = 8080;
