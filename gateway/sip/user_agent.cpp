@@ -149,6 +149,7 @@ std::uint64_t UserAgent::send_request(Instant now, Message request,
   if (credentials) info.digest.emplace(*credentials);
   if (cfg_.session_timer && (request.method == "INVITE" || request.method == "UPDATE"))
     add_supported(request, "timer");
+  if (cfg_.use_100rel && request.method == "INVITE") add_supported(request, "100rel");
   auto handle = start_client(now, std::move(request), std::move(info), next_id_++);
   collect(now);
   return handle;
@@ -164,6 +165,7 @@ std::uint64_t UserAgent::send_in_dialog(Instant now, const DialogId& id, std::st
     m.body = std::move(body);
   }
   if (cfg_.session_timer && (method == "INVITE" || method == "UPDATE")) add_supported(m, "timer");
+  if (cfg_.use_100rel && method == "INVITE") add_supported(m, "100rel");
   RequestInfo info;
   info.dialog = id;
   auto handle = start_client(now, std::move(m), std::move(info), next_id_++);
@@ -297,6 +299,8 @@ void UserAgent::on_client_response(Instant now, std::uint64_t handle, const Mess
     }
   }
 
+  if (info.internal) return;  // a PRACK's response: nothing for the TU
+
   UaEvent ev;
   ev.kind = UaEvent::Kind::Response;
   ev.id = handle;
@@ -336,6 +340,9 @@ void UserAgent::on_client_response(Instant now, std::uint64_t handle, const Mess
       if (code < 200) {
         info.got_provisional = true;
         if (info.cancel_pending) cancel(now, handle);
+        if (ev.dialog && cfg_.use_100rel && has_option_tag(response, "Require", "100rel") &&
+            !on_reliable_provisional(now, *ev.dialog, response))
+          return;
       }
     } else if (code >= 300) {
       drop_early_dialogs(request);  // §12.3: a failed INVITE ends its early dialogs
@@ -359,6 +366,33 @@ void UserAgent::on_client_response(Instant now, std::uint64_t handle, const Mess
     }
   }
   emit(std::move(ev));
+}
+
+bool UserAgent::on_reliable_provisional(Instant now, const DialogId& id, const Message& response) {
+  auto it = dialogs_.find(id);
+  auto rseq_text = trim(response.header("RSeq"));
+  auto rseq = parse_decimal(rseq_text, 0xFFFFFFFFul);
+  auto cseq = response.cseq();
+  if (it == dialogs_.end() || !rseq || *rseq == 0 || !cseq) return true;  // §7.1: no valid RSeq
+  DialogEntry& de = it->second;
+  // §4: the first reliable provisional sets the sequence; a later one is
+  // processed only if its RSeq is exactly one higher. Lower or equal is a
+  // retransmission (our PRACK is on its way); higher means one was lost
+  // and will be retransmitted in order.
+  if (de.last_rseq && *rseq != *de.last_rseq + 1) {
+    ++stats_.reliable_1xx_dropped;
+    return false;
+  }
+  de.last_rseq = static_cast<std::uint32_t>(*rseq);
+  // §7.2: PRACK in the early dialog, RAck = RSeq, CSeq number and method.
+  Message prack = de.dialog.make_request("PRACK");
+  prack.add("RAck", std::to_string(*rseq) + " " + cseq->to_string());
+  RequestInfo info;
+  info.dialog = id;
+  info.internal = true;
+  start_client(now, std::move(prack), std::move(info), next_id_++);
+  ++stats_.pracks_sent;
+  return true;
 }
 
 void UserAgent::schedule_dialog(const DialogId& id, const DialogEntry& d) {
@@ -490,7 +524,7 @@ void UserAgent::collect(Instant now) {
       if (info->second.registration != 0) {
         auto reg = registrations_.find(info->second.registration);
         if (reg != registrations_.end()) reg->second.handle_failure(now, req);
-      } else {
+      } else if (!info->second.internal) {
         UaEvent ev;
         ev.kind = UaEvent::Kind::RequestFailed;
         ev.id = handle;

@@ -45,6 +45,12 @@ struct UserAgentConfig {
   // 422 is retried once with the larger Min-SE (§7.4).
   bool session_timer = false;
   int max_422_retries = 1;
+  // RFC 3262 as UAC: INVITEs advertise Supported: 100rel and every reliable
+  // provisional (Require: 100rel, RSeq) is PRACKed by the UA itself, in
+  // RSeq order; retransmissions and out-of-order ones do not reach the TU.
+  // The PRACK carries no body (an offer in a reliable provisional is not
+  // answered in the PRACK). false: neither advertised nor PRACKed.
+  bool use_100rel = true;
 };
 
 struct UaEvent {
@@ -74,6 +80,8 @@ struct UaStats {
   std::uint64_t requests = 0;
   std::uint64_t responses = 0;
   std::uint64_t transmits = 0;
+  std::uint64_t pracks_sent = 0;            // RFC 3262 PRACKs for reliable provisionals
+  std::uint64_t reliable_1xx_dropped = 0;   // retransmitted or out of RSeq order
 };
 
 class UserAgent {
@@ -147,6 +155,7 @@ class UserAgent {
     bool got_provisional = false;
     bool manual_ack = false;
     int retries_422 = 0;
+    bool internal = false;  // the UA's own request (PRACK): no events to the TU
   };
   struct ServerEntry {
     std::uint64_t id;
@@ -155,6 +164,7 @@ class UserAgent {
   };
   struct DialogEntry {
     Dialog dialog;
+    std::optional<std::uint32_t> last_rseq;  // UAC: RSeq of the last PRACKed provisional
     Transmit ack;            // UAC: the ACK for the 2xx, resent on retransmissions
     std::uint32_t ack_cseq = 0;
     bool ack_pending = false;  // UAC: waiting for send_ack()
@@ -177,6 +187,8 @@ class UserAgent {
                  const Message& cancel);
   void on_ack_2xx(const Message& ack);
   void build_ack(DialogEntry& de, Bytes body, std::string_view content_type);
+  // RFC 3262 §4: true when the TU should see this reliable provisional.
+  bool on_reliable_provisional(Instant now, const DialogId& id, const Message& response);
   void drop_early_dialogs(const Message& invite);
   std::uint64_t new_server(Instant now, const Message& request, const Target& target);
   void send_stateless(const Target& target, const Message& response);

@@ -148,7 +148,9 @@ void UserAgent::on_request(Instant now, Transport transport, const SocketAddress
     Message ok = make_response(id, 200);
     ok.add("Allow", std::string(kAllow));
     ok.add("Accept", "application/sdp");
-    ok.add("Supported", "");
+    std::string supported = cfg_.use_100rel ? "100rel" : "";
+    if (cfg_.session_timer) supported += supported.empty() ? "timer" : ", timer";
+    ok.add("Supported", supported);
     entry.tx.send_response(now, ok);
     return;
   }

@@ -142,9 +142,11 @@ int run_uac(UserAgent& ua, Driver& net, const SocketAddress& remote, Duration li
         return completed >= calls || failed > 0;
       });
   std::printf("uac: calls=%d provisional=%d answered=%d finals_%d=%d completed=%d failed=%d "
-              "transmits=%llu tls_connected=%llu tls_out=%llu tls_in=%llu handshake_failures=%llu\n",
+              "transmits=%llu pracks=%llu tls_connected=%llu tls_out=%llu tls_in=%llu "
+              "handshake_failures=%llu\n",
               calls, provisional, answered, expect, finals_as_expected, completed, failed,
               static_cast<unsigned long long>(ua.stats().transmits),
+              static_cast<unsigned long long>(ua.stats().pracks_sent),
               static_cast<unsigned long long>(net.stats().tls_connected),
               static_cast<unsigned long long>(net.stats().tls_out),
               static_cast<unsigned long long>(net.stats().tls_in),
