@@ -1,6 +1,7 @@
 #include "gateway/webrtc/transport.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "dtls/srtp/demux.hpp"
 
@@ -9,6 +10,10 @@ namespace floe::webrtc {
 WebRtcTransport::WebRtcTransport(WebRtcConfig config)
     : cfg_(std::move(config)), ice_(cfg_.ice) {
   ice_.set_role(cfg_.ice_role);
+  if (!cfg_.turn_servers.empty()) {
+    relay_.emplace(ice_, cfg_.relay_gather_deadline);
+    relay_links_.resize(cfg_.turn_servers.size());
+  }
 }
 
 WebRtcTransport::~WebRtcTransport() = default;
@@ -17,12 +22,59 @@ void WebRtcTransport::set_remote_credentials(std::string ufrag, std::string pwd)
   ice_.set_remote_credentials(std::move(ufrag), std::move(pwd));
 }
 
+void WebRtcTransport::set_peer(dtls::Role dtls_role, const dtls::Fingerprint& remote_fingerprint,
+                               bool data_channel, std::uint16_t remote_sctp_port,
+                               std::size_t remote_max_message_size) {
+  if (started_) return;
+  cfg_.dtls_role = dtls_role;
+  cfg_.remote_fingerprint = remote_fingerprint;
+  cfg_.data_channel = data_channel;
+  cfg_.remote_sctp_port = remote_sctp_port;
+  cfg_.remote_max_message_size = remote_max_message_size;
+}
+
 void WebRtcTransport::add_local_address(Instant now, const SocketAddress& base) {
   ice_.add_local_address(now, base);
   drain(now);
 }
 
-void WebRtcTransport::end_of_local_addresses() { ice_.end_of_local_addresses(); }
+void WebRtcTransport::end_of_local_addresses() {
+  // With TURN servers the glue forwards it once relayed gathering settled
+  // (or its deadline passed), so no relayed candidate follows end-of-candidates.
+  if (relay_) {
+    relay_->end_of_local_addresses(last_now_);
+    drain(last_now_);
+  } else {
+    ice_.end_of_local_addresses();
+  }
+}
+
+void WebRtcTransport::set_relay_sender(RelaySender sender) {
+  relay_sender_ = std::move(sender);
+  flush_relay();
+}
+
+void WebRtcTransport::set_relay_link(std::size_t server, const SocketAddress& link_local) {
+  if (server < relay_links_.size()) relay_links_[server] = link_local;
+}
+
+void WebRtcTransport::flush_relay() {
+  if (!relay_ || !relay_sender_) return;
+  while (auto t = relay_->poll_transmit()) relay_sender_(t->server, t->bytes);
+}
+
+bool WebRtcTransport::send_relayed(Instant now, const ice::Route& route, ByteView bytes) {
+  if (!relay_ || failed_ || closed_) return false;
+  last_now_ = now;
+  const bool ok = relay_->send(now, route, bytes);
+  flush_relay();
+  return ok;
+}
+
+void WebRtcTransport::emit_transmit(Instant now, ice::Transmit t) {
+  if (relay_ && relay_->route(now, t)) return;
+  out_.emplace_back(std::move(t));
+}
 
 ice::RemoteCandidateResult WebRtcTransport::add_remote_candidate(std::string_view sdp) {
   return ice_.add_remote_candidate(sdp);
@@ -33,6 +85,9 @@ void WebRtcTransport::end_of_remote_candidates() { ice_.end_of_remote_candidates
 void WebRtcTransport::start(Instant now) {
   if (started_) return;
   started_ = true;
+  last_now_ = now;
+  if (relay_)
+    for (const auto& server : cfg_.turn_servers) relay_->add_server(now, server);
   if (cfg_.dtls_role == dtls::Role::Server) start_dtls(now);
   drain(now);
 }
@@ -62,11 +117,37 @@ MediaIn WebRtcTransport::handle_input(Instant now, const SocketAddress& local,
                                       const SocketAddress& remote,
                                       std::span<std::uint8_t> datagram) {
   if (closed_) return {};
+  last_now_ = now;
+  for (std::size_t i = 0; i < relay_links_.size(); ++i)
+    if (relay_links_[i] == local && cfg_.turn_servers[i].server == remote)
+      return handle_relay_input(now, i, datagram);
   const auto r = ice_.handle_input(now, ice::Datagram{local, remote, datagram});
   if (r != ice::InputResult::ApplicationData) {
     if (r == ice::InputResult::Stun) drain(now);
     return {};
   }
+  return handle_application_data(now, datagram);
+}
+
+MediaIn WebRtcTransport::handle_relay_input(Instant now, std::size_t server,
+                                            std::span<std::uint8_t> datagram) {
+  auto in = relay_->handle_server_input(now, server, datagram);
+  if (!in || in->result != ice::InputResult::ApplicationData) {
+    // TURN responses (a new relayed candidate), or a check on the relay.
+    drain(now);
+    return {};
+  }
+  // The payload sits behind a ChannelData or Send header inside `datagram`;
+  // the media path decrypts in place and the owner protects its answer in
+  // the same buffer, so move it to the front.
+  const auto offset = static_cast<std::size_t>(in->data.data() - datagram.data());
+  const std::size_t n = in->data.size();
+  if (offset + n > datagram.size()) return {};
+  std::memmove(datagram.data(), datagram.data() + offset, n);
+  return handle_application_data(now, datagram.first(n));
+}
+
+MediaIn WebRtcTransport::handle_application_data(Instant now, std::span<std::uint8_t> datagram) {
   // The agent only passes up data from a pair it validated (RFC 8445 §7.3,
   // DESIGN.md "no RTP bleed"), so everything below came over a checked path.
   switch (srtp::classify(datagram)) {
@@ -113,6 +194,8 @@ MediaIn WebRtcTransport::handle_input(Instant now, const SocketAddress& local,
 }
 
 void WebRtcTransport::handle_timeout(Instant now) {
+  last_now_ = now;
+  if (relay_ && relay_->next_timeout() <= now) relay_->handle_timeout(now);
   ice_.handle_timeout(now);
   if (dtls_ && dtls_->next_timeout() <= now) dtls_->handle_timeout(now);
   if (sctp_ && sctp_->next_timeout() <= now) sctp_->handle_timeout(now);
@@ -123,6 +206,7 @@ Instant WebRtcTransport::next_timeout() const {
   Instant t = ice_.next_timeout();
   if (dtls_) t = std::min(t, dtls_->next_timeout());
   if (sctp_) t = std::min(t, sctp_->next_timeout());
+  if (relay_) t = std::min(t, relay_->next_timeout());
   return t;
 }
 
@@ -140,8 +224,9 @@ void WebRtcTransport::drain(Instant now) {
     bool any = drain_sctp(now);
     any = drain_dtls(now) || any;
     any = drain_ice(now) || any;
-    if (!any) return;
+    if (!any) break;
   }
+  flush_relay();
 }
 
 bool WebRtcTransport::drain_ice(Instant now) {
@@ -149,7 +234,7 @@ bool WebRtcTransport::drain_ice(Instant now) {
   while (auto o = ice_.poll_output()) {
     any = true;
     if (auto* t = std::get_if<ice::Transmit>(&*o)) {
-      out_.emplace_back(std::move(*t));
+      emit_transmit(now, std::move(*t));
     } else if (auto* c = std::get_if<ice::LocalCandidate>(&*o)) {
       out_.emplace_back(out::LocalCandidate{std::move(c->candidate)});
     } else if (std::holds_alternative<ice::GatheringComplete>(*o)) {
@@ -159,6 +244,8 @@ bool WebRtcTransport::drain_ice(Instant now) {
       if (s->state == ice::IceState::Failed) fail("ICE failed: no candidate pair works");
     } else if (auto* p = std::get_if<ice::SelectedPairChanged>(&*o)) {
       out_.emplace_back(out::SelectedPair{p->local, p->remote});
+      // A relayed pair gets a channel (RFC 8656 §12): 4-byte headers.
+      if (relay_) relay_->on_selected(now, *p);
       if (started_ && cfg_.dtls_role == dtls::Role::Client) start_dtls(now);
     }
   }
@@ -185,7 +272,7 @@ bool WebRtcTransport::drain_dtls(Instant now) {
           announced_route_ = std::make_pair(route->local, route->remote);
           out_.emplace_back(out::DataRoute{route->local, route->remote});
         }
-        out_.emplace_back(ice::Transmit{route->local, route->remote, std::move(t->data)});
+        emit_transmit(now, ice::Transmit{route->local, route->remote, std::move(t->data)});
         ice_.note_sent(now);
       } else {
         ++counters_.dtls_unsendable;

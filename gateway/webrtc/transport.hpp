@@ -12,18 +12,21 @@
 // Everything else (STUN, DTLS, SCTP) leaves through poll_output().
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include "base/time.hpp"
 #include "dtls/sctp/association.hpp"
 #include "dtls/srtp/session.hpp"
 #include "dtls/transport.hpp"
 #include "ice/agent/agent.hpp"
+#include "ice/agent/relay_glue.hpp"
 
 namespace floe::webrtc {
 
@@ -38,6 +41,13 @@ struct WebRtcConfig {
   std::uint16_t local_sctp_port = 5000;
   std::uint16_t remote_sctp_port = 5000;
   std::size_t remote_max_message_size = 65536;  // RFC 8841 §6.1 default
+  // TURN servers to gather relayed candidates from (RFC 8656, the gateway's
+  // `ice.turn_servers`): one allocation each, through ice::RelayGlue. The
+  // owner carries their bytes (set_relay_sender, and handle_input with the
+  // link's addresses, see set_relay_link).
+  std::vector<turn::ClientConfig> turn_servers;
+  // Gathering (and so end-of-candidates) waits at most this long for them.
+  Duration relay_gather_deadline = seconds(3);
 };
 
 struct WebRtcCounters {
@@ -92,10 +102,31 @@ class WebRtcTransport {
 
   const ice::IceCredentials& local_credentials() const { return ice_.local_credentials(); }
   void set_remote_credentials(std::string ufrag, std::string pwd);
+  // For an offerer that learns them from the answer, before start(): the
+  // DTLS role Floe takes, the peer's fingerprint and its SCTP parameters.
+  void set_peer(dtls::Role dtls_role, const dtls::Fingerprint& remote_fingerprint,
+                bool data_channel, std::uint16_t remote_sctp_port,
+                std::size_t remote_max_message_size);
   void add_local_address(Instant now, const SocketAddress& base);
   void end_of_local_addresses();
   ice::RemoteCandidateResult add_remote_candidate(std::string_view sdp);
   void end_of_remote_candidates();
+
+  // TURN (WebRtcConfig::turn_servers). Bytes for server `i` go to the
+  // sender, synchronously (valid during the call); until a sender is set
+  // they wait. Whatever the connection to server `i` receives comes back in
+  // handle_input() with local = `link_local` and remote = the server's
+  // address; relayed data inside it is handled as if it had arrived on the
+  // relayed address (RFC 8656 §11/§12), decrypted at the start of the buffer.
+  using RelaySender = std::function<void(std::size_t server, ByteView bytes)>;
+  void set_relay_sender(RelaySender sender);
+  void set_relay_link(std::size_t server, const SocketAddress& link_local);
+  bool is_relayed(const SocketAddress& local) const { return relay_ && relay_->is_relayed(local); }
+  // Media out on a relayed route (media_route().local is a relayed
+  // address): wrapped in ChannelData/Send and handed to the sender.
+  bool send_relayed(Instant now, const ice::Route& route, ByteView bytes);
+  const ice::RelayGlue* relay() const { return relay_ ? &*relay_ : nullptr; }
+
   // The DTLS server waits for a ClientHello; the client starts once ICE
   // has a valid pair (it needs a path for its first flight).
   void start(Instant now);
@@ -132,6 +163,10 @@ class WebRtcTransport {
 
  private:
   void start_dtls(Instant now);
+  MediaIn handle_application_data(Instant now, std::span<std::uint8_t> datagram);
+  MediaIn handle_relay_input(Instant now, std::size_t server, std::span<std::uint8_t> datagram);
+  void emit_transmit(Instant now, ice::Transmit t);
+  void flush_relay();
   void drain(Instant now);
   bool drain_ice(Instant now);
   bool drain_dtls(Instant now);
@@ -140,6 +175,10 @@ class WebRtcTransport {
 
   WebRtcConfig cfg_;
   ice::IceAgent ice_;
+  std::optional<ice::RelayGlue> relay_;  // with turn_servers
+  RelaySender relay_sender_;
+  std::vector<std::optional<SocketAddress>> relay_links_;
+  Instant last_now_{};
   std::optional<dtls::DtlsTransport> dtls_;
   srtp::SrtpSession srtp_;
   std::optional<sctp::SctpAssociation> sctp_;
