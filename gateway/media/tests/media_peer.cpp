@@ -1,0 +1,314 @@
+// A test peer for tests/interop/media_*.sh, built on gateway/media.
+//
+//   media_peer echo HOST:PORT [packets]
+//     Sends a 20 ms PCMU stream to an RTP echo (sipp -rtp_echo) through an
+//     OutboundStream while the upstream source switches SSRC and jumps its
+//     sequence/timestamp half way, with RFC 4733 digits "1#" stamped in, and
+//     an RTCP SR (rtcp-mux) at the end. The echoed packets go through a
+//     strict SourceFilter, ReceiveStats and DtmfReceiver: the far side must
+//     have seen one continuous stream (no loss, no restart) and both digits.
+//   media_peer write-rtcp
+//     Prints hex lines of compound packets Floe writes (SR+SDES+BYE, RR+SDES)
+//     with fixed field values, for a third-party parser to check.
+//   media_peer read-rtcp
+//     Reads hex lines of RTCP compounds (from a third-party writer) on stdin
+//     and prints what Floe's parser sees, one line per packet.
+//   media_peer read-rtp
+//     Reads hex lines of RTP packets on stdin; prints the parsed header, then
+//     the packet as OutboundStream rewrote it (SSRC 0xf10e0001, PT -> 96,
+//     first sequence 1000, first timestamp 160000) as hex.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "base/random.hpp"
+#include "gateway/media/io/rtp_socket.hpp"
+#include "gateway/media/media_clock.hpp"
+#include "gateway/media/receive_stats.hpp"
+#include "gateway/media/rtcp.hpp"
+#include "gateway/media/rtp.hpp"
+#include "gateway/media/source_filter.hpp"
+#include "gateway/media/stream_rewriter.hpp"
+#include "gateway/media/telephone_event.hpp"
+
+using namespace floe;
+using namespace floe::media;
+
+namespace {
+
+constexpr std::uint8_t kPcmu = 0;
+constexpr std::uint8_t kEvent = 101;
+
+std::string hex(ByteView b) {
+  static const char* d = "0123456789abcdef";
+  std::string s;
+  for (auto c : b) {
+    s += d[c >> 4];
+    s += d[c & 15];
+  }
+  return s;
+}
+
+std::vector<std::uint8_t> unhex(const std::string& s) {
+  std::vector<std::uint8_t> out;
+  for (std::size_t i = 0; i + 1 < s.size(); i += 2)
+    out.push_back(static_cast<std::uint8_t>(std::stoi(s.substr(i, 2), nullptr, 16)));
+  return out;
+}
+
+struct EchoCheck : media::io::RtpSocketReceiver {
+  SourceFilter filter{SourceMode::Strict};
+  ReceiveStats stats{8000};
+  DtmfReceiver dtmf;
+  RtcpCounters rtcp_counters;
+  std::string digits;
+  std::uint64_t audio = 0, events = 0, markers = 0, rtcp = 0, bad = 0;
+  std::optional<RtcpSummary> last_rtcp;
+
+  void on_datagram(media::io::Component c, const SocketAddress& from, std::span<std::uint8_t> buffer,
+                   std::size_t length) override {
+    const Instant now = Clock::now();
+    if (!filter.accept(now, from)) return;
+    if (c == media::io::Component::Rtcp) {
+      ++rtcp;
+      last_rtcp = summarize_rtcp(buffer.first(length), 0, rtcp_counters);
+      return;
+    }
+    auto p = RtpPacket::parse(buffer.first(length));
+    if (!p) {
+      ++bad;
+      return;
+    }
+    stats.on_rtp(now, p->ssrc(), p->sequence(), p->timestamp());
+    if (p->marker()) ++markers;
+    if (p->payload_type() == kEvent) {
+      ++events;
+      if (auto d = dtmf.on_packet(p->ssrc(), p->timestamp(), p->payload())) digits += d->digit;
+    } else {
+      ++audio;
+    }
+  }
+};
+
+int echo(const std::string& target, int packets) {
+  const auto remote = SocketAddress::parse(target);
+  if (!remote) {
+    std::fprintf(stderr, "media_peer: bad address %s\n", target.c_str());
+    return 2;
+  }
+  boost::asio::io_context io;
+  EchoCheck check;
+  media::io::RtpSocket sock(io, check);
+  if (auto ec = sock.open(SocketAddress(remote->ip(), 0), std::nullopt)) {
+    std::fprintf(stderr, "media_peer: bind: %s\n", ec.message().c_str());
+    return 1;
+  }
+  const Instant start = Clock::now();
+  check.filter.set_signalled(start, *remote);
+  OutboundStream out(start, 0xf10e5eed, 8000, static_cast<std::uint16_t>(random_u64()),
+                     static_cast<std::uint32_t>(random_u64()));
+  out.map_payload_type(kPcmu, kPcmu);
+  DtmfSender sender;
+  const NtpClock ntp = NtpClock::from_system(start);
+
+  // Upstream A then upstream B (another SSRC, sequence far away, random
+  // timestamp): what a bridge sees on a transfer or a restarted sender.
+  std::uint32_t up_ssrc = 0xa;
+  std::uint16_t up_seq = 100;
+  std::uint32_t up_ts = 5000;
+  int sent_audio = 0, sent_events = 0, switched_at = -1;
+  std::array<std::uint8_t, 256> pkt{};
+
+  boost::asio::steady_timer timer(io);
+  Instant next = start;
+  int tick = 0;
+  std::function<void()> step = [&] {
+    const Instant now = Clock::now();
+    if (tick == packets / 2) {
+      up_ssrc = 0xb;
+      up_seq = static_cast<std::uint16_t>(up_seq + 30000);
+      up_ts = static_cast<std::uint32_t>(random_u64());
+      switched_at = sent_audio + sent_events;
+    }
+    if (tick == packets / 4) sender.queue("1#");
+    bool sent_event = false;
+    while (auto ev = sender.poll(now)) {
+      std::copy(ev->payload.begin(), ev->payload.end(), pkt.begin() + kRtpFixedHeader);
+      const std::span<std::uint8_t> bytes(pkt.data(), kRtpFixedHeader + kTelephoneEventSize);
+      out.stamp_local(bytes, kEvent, ev->marker, out.timestamp_at(ev->event_start));
+      sock.send_rtp(bytes, *remote);
+      ++sent_events;
+      sent_event = true;
+    }
+    // The upstream keeps producing audio; it is suppressed while an event
+    // is on (RFC 4733 §2.5.1.3 replaces it).
+    write_rtp_header(pkt, {false, kPcmu, up_seq, up_ts, up_ssrc});
+    std::fill(pkt.begin() + kRtpFixedHeader, pkt.begin() + kRtpFixedHeader + 160, 0xd5);
+    up_seq = static_cast<std::uint16_t>(up_seq + 1);
+    up_ts += 160;
+    if (!sent_event && !sender.active()) {
+      auto p = RtpPacket::parse(std::span<std::uint8_t>(pkt.data(), kRtpFixedHeader + 160));
+      if (p && out.rewrite(now, *p)) {
+        sock.send_rtp(p->bytes(), *remote);
+        ++sent_audio;
+      }
+    }
+    if (++tick < packets || !sender.idle()) {
+      next += milliseconds(20);
+      timer.expires_at(next);
+      timer.async_wait([&](const boost::system::error_code& ec) {
+        if (!ec) step();
+      });
+      return;
+    }
+    // Our SR on the muxed port; the echo brings it back to our parser.
+    SenderInfo si{ntp.ntp(now), out.timestamp_at(now), out.packet_count(), out.octet_count()};
+    const ReportBlock block = check.stats.make_report_block(now);
+    RtcpReportParams r{out.ssrc(), si, std::span<const ReportBlock>(&block, 1), "media_peer@floe",
+                       true, "done"};
+    std::array<std::uint8_t, 256> rb{};
+    const std::size_t n = write_rtcp_report(rb, r);
+    sock.send_rtcp(ByteView(rb.data(), n), *remote);
+    timer.expires_after(milliseconds(300));
+    timer.async_wait([&](const boost::system::error_code&) { io.stop(); });
+  };
+  step();
+  io.run();
+
+  const auto& st = check.stats;
+  const std::uint64_t sent = static_cast<std::uint64_t>(sent_audio + sent_events);
+  std::printf("media_peer echo via %s: sent %d audio + %d event packets (upstream switched SSRC and "
+              "jumped 30000 at packet %d)\n", target.c_str(), sent_audio, sent_events, switched_at);
+  std::printf("  echoed: %llu audio, %llu events, %llu with marker, %llu RTCP; receive stats: "
+              "received %u expected %u lost %lld restarts %llu jitter %u ticks\n",
+              static_cast<unsigned long long>(check.audio), static_cast<unsigned long long>(check.events),
+              static_cast<unsigned long long>(check.markers), static_cast<unsigned long long>(check.rtcp),
+              st.received(), st.expected(), static_cast<long long>(st.lost()),
+              static_cast<unsigned long long>(st.counters().restarts), st.jitter());
+  std::printf("  digits decoded from the echo: \"%s\"; source filter accepted %llu, dropped %llu\n",
+              check.digits.c_str(), static_cast<unsigned long long>(check.filter.counters().accepted),
+              static_cast<unsigned long long>(check.filter.counters().dropped[1]));
+  bool ok = true;
+  auto expect = [&](bool c, const char* what) {
+    if (!c) {
+      std::printf("  FAIL: %s\n", what);
+      ok = false;
+    }
+  };
+  expect(check.audio + check.events == sent, "every packet came back");
+  expect(st.received() + 1 == sent, "A.1 counted all but the probation packet");
+  expect(st.lost() == 0, "no loss and no sequence gap across the upstream switch");
+  expect(st.counters().restarts == 0 && st.counters().bad_sequence == 0,
+         "the echo saw one continuous source (no restart, no jump)");
+  expect(check.digits == "1#", "digits 1# decoded once each");
+  expect(check.markers >= 4, "markers: stream start, each event start, the switch");
+  expect(check.rtcp == 1 && check.last_rtcp && check.last_rtcp->sender_info &&
+             check.last_rtcp->sender_info->packet_count == sent && check.last_rtcp->bye,
+         "our SR+SDES+BYE came back and parsed with the sent packet count");
+  expect(check.bad == 0, "no malformed packet");
+  std::printf("%s\n", ok ? "media_peer echo: OK" : "media_peer echo: FAILED");
+  return ok ? 0 : 1;
+}
+
+int write_rtcp() {
+  ReportBlock b;
+  b.ssrc = 0x01020304;
+  b.fraction_lost = 25;
+  b.cumulative_lost = 300;
+  b.extended_highest_sequence = 0x00011234;
+  b.jitter = 77;
+  b.last_sr = 0xb7052000;
+  b.delay_since_last_sr = 0x00054000;
+  std::array<std::uint8_t, 512> buf{};
+  RtcpReportParams sr{0xaabbccdd, SenderInfo{0xe8a1b2c3'80000000ull, 123456, 50, 8000},
+                      std::span<const ReportBlock>(&b, 1), "floe@gw", true, "hangup"};
+  std::printf("%s\n", hex(ByteView(buf.data(), write_rtcp_report(buf, sr))).c_str());
+  RtcpReportParams rr{0x11111111, std::nullopt, std::span<const ReportBlock>(&b, 1), "rr", false, {}};
+  std::printf("%s\n", hex(ByteView(buf.data(), write_rtcp_report(buf, rr))).c_str());
+  return 0;
+}
+
+int read_rtcp() {
+  std::string line;
+  int status = 0;
+  while (std::getline(std::cin, line)) {
+    auto bytes = unhex(line);
+    RtcpReader reader(bytes);
+    RtcpPacketView p;
+    while (reader.next(p)) {
+      std::printf("type=%u count=%u", p.type, p.count);
+      if (auto r = parse_report(p)) {
+        std::printf(" ssrc=%u", r->ssrc);
+        if (r->sender)
+          std::printf(" ntp=%llu rtp=%u packets=%u octets=%u",
+                      static_cast<unsigned long long>(r->sender->ntp_timestamp),
+                      r->sender->rtp_timestamp, r->sender->packet_count, r->sender->octet_count);
+        for (std::size_t i = 0; i < r->block_count; ++i) {
+          auto b = r->block(i);
+          std::printf(" block=%u/%u/%d/%u/%u/%u/%u", b.ssrc, b.fraction_lost, b.cumulative_lost,
+                      b.extended_highest_sequence, b.jitter, b.last_sr, b.delay_since_last_sr);
+        }
+      } else if (p.type == 202) {
+        SdesReader sdes(p);
+        SdesItem item;
+        while (sdes.next(item))
+          std::printf(" item=%u/%u/%.*s", item.ssrc, item.type, static_cast<int>(item.value.size()),
+                      item.value.data());
+        if (sdes.malformed()) status = 1;
+      } else if (auto bye = parse_bye(p)) {
+        for (std::size_t i = 0; i < bye->source_count; ++i) std::printf(" source=%u", bye->source(i));
+        std::printf(" reason=%.*s", static_cast<int>(bye->reason.size()), bye->reason.data());
+      } else if (auto fb = parse_feedback(p)) {
+        std::printf(" sender=%u media=%u fci=%zu", fb->sender_ssrc, fb->media_ssrc, fb->fci.size());
+      }
+      std::printf("\n");
+    }
+    if (reader.error() != RtcpParseError::None) {
+      std::printf("error=%s\n", to_string(reader.error()));
+      status = 1;
+    }
+  }
+  return status;
+}
+
+int read_rtp() {
+  std::string line;
+  int status = 0;
+  const Instant t0 = Clock::now();
+  while (std::getline(std::cin, line)) {
+    auto bytes = unhex(line);
+    RtpParseError err;
+    auto p = RtpPacket::parse(bytes, &err);
+    if (!p) {
+      std::printf("error=%s\n", to_string(err));
+      status = 1;
+      continue;
+    }
+    std::printf("pt=%u marker=%d seq=%u ts=%u ssrc=%u csrc=%u ext=%04x/%zu header=%zu payload=%s "
+                "padding=%zu\n",
+                p->payload_type(), p->marker() ? 1 : 0, p->sequence(), p->timestamp(), p->ssrc(),
+                p->csrc_count(), p->extension_profile(), p->extension_data().size(),
+                p->header_size(), hex(p->payload()).c_str(), p->padding_size());
+    OutboundStream out(t0, 0xf10e0001, 48000, 1000, 160000);
+    out.map_payload_type(p->payload_type(), 96);
+    if (!out.rewrite(t0, *p)) status = 1;
+    std::printf("%s\n", hex(bytes).c_str());
+  }
+  return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string cmd = argc > 1 ? argv[1] : "";
+  if (cmd == "echo" && argc > 2) return echo(argv[2], argc > 3 ? std::atoi(argv[3]) : 100);
+  if (cmd == "write-rtcp") return write_rtcp();
+  if (cmd == "read-rtcp") return read_rtcp();
+  if (cmd == "read-rtp") return read_rtp();
+  std::fprintf(stderr, "usage: media_peer echo HOST:PORT [packets] | write-rtcp | read-rtcp | read-rtp\n");
+  return 2;
+}
