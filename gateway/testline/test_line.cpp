@@ -39,6 +39,9 @@ TestLine::TestLine(boost::asio::io_context& io, TestLineConfig config)
 }
 
 TestLine::~TestLine() {
+  // Whatever the callbacks capture may already be gone; close() quietly.
+  log = nullptr;
+  on_call_ended = nullptr;
   close();
   *alive_ = false;
 }
@@ -378,7 +381,9 @@ void TestLine::close() {
   }
   // Send the BYEs; their answers will not be waited for.
   net_->kick();
-  calls_.clear();
+  ids.clear();
+  for (auto& [id, c] : calls_) ids.push_back(id);
+  for (auto id : ids) end(id, "line closed");
   net_->close();
 }
 

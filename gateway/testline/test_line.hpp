@@ -91,7 +91,8 @@ class TestLine {
 
   // Optional: one line per call event, for the gateway's log.
   std::function<void(std::string_view)> log;
-  // Optional: called when a call ends, with its media figures.
+  // Optional: called when a call ends, with its media figures. Neither
+  // callback runs from the destructor.
   std::function<void(const CallReport&)> on_call_ended;
 
  private:

@@ -2,7 +2,8 @@
 # Interop: sipp (Debian sip-tester) as the UAC against Floe's built-in SIP
 # test line (gateway/testline, run alone by its testline_server driver), with
 # gateway/testline/tests/rtp_probe.py as the RTP peer:
-#  - echo-sip: 50 PCMU packets come back byte-identical; sipp BYEs
+#  - echo-sip: 50 PCMU packets come back byte-identical; sipp BYEs; and
+#    sipp's own RTP (play_pcap_audio of its bundled g711a.pcap) is echoed
 #  - tone (PCMU and PCMA): 20 ms packets, one SSRC, seq +1, ts +160, the
 #    decoded audio (Python's audioop G.711) is a 1 kHz tone
 #  - busy -> 486 (UDP and TCP), unknown number -> 404
@@ -114,6 +115,16 @@ check "echo-sip: INVITE/200/ACK/BYE with sipp" sipp_ok
 check "echo-sip: 50 RTP packets sent, 50 echoed byte-identical" \
   [ "$(field probe_echo.txt sent)" = 50 -a "$(field probe_echo.txt identical)" = 50 ]
 
+run_sipp pcap uac_echo_pcap.xml echo-sip
+sleep 0.2
+PCAP_LINE=$(grep "call echo-sip ended" line_main.out | tail -1)
+echo "[pcap] line: $PCAP_LINE"
+check "echo-sip with sipp's own RTP (play_pcap_audio g711a.pcap): call answered and BYEd" sipp_ok
+check "echo-sip with sipp's own RTP: the line received >= 30 packets and echoed every one" \
+  [ "$(echo "$PCAP_LINE" | grep -o 'rtp_in=[0-9]*' | cut -d= -f2)" -ge 30 -a \
+    "$(echo "$PCAP_LINE" | grep -o 'rtp_in=[0-9]*' | cut -d= -f2)" = \
+    "$(echo "$PCAP_LINE" | grep -o 'echoed=[0-9]*' | cut -d= -f2)" ]
+
 for law in "0 PCMU" "8 PCMA"; do
   set -- $law
   tone_case "tone_$2" uac_tone.xml tone 2.5 -key pt "$1" -key codec "$2"
@@ -156,8 +167,8 @@ check "CANCEL of a ringing call: 200 to CANCEL, 487 to INVITE, ACKed" sipp_ok
 
 stop_line main
 cat line_main.out | grep -E "^(call|stats)"
-check "line stats: 9 INVITEs, 5 answered, 2 busy, 1 not found, 1 cancelled, 2 re-INVITEs, 5 peer BYEs" \
-  grep -q "stats: invites=9 answered=5 busy=2 not_found=1 sdp_rejected=0 cancelled=1 reinvites=2 peer_hangups=5" line_main.out
+check "line stats: 10 INVITEs, 6 answered, 2 busy, 1 not found, 1 cancelled, 2 re-INVITEs, 6 peer BYEs" \
+  grep -q "stats: invites=10 answered=6 busy=2 not_found=1 sdp_rejected=0 cancelled=1 reinvites=2 peer_hangups=6" line_main.out
 
 # ------------------------------------------- the line hangs up by itself
 start_line maxdur --max-duration-ms 1000

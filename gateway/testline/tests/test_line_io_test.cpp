@@ -234,3 +234,126 @@ TEST(TestLineIo, CloseSendsByeToActiveCalls) {
 }
 
 }  // namespace
+
+namespace {
+
+sip::Message in_dialog_response(Harness& h, std::uint64_t req) {
+  EXPECT_TRUE(h.run_until([&] { return h.final_response(req) != nullptr; }));
+  return h.final_response(req) ? h.final_response(req)->message : sip::Message{};
+}
+
+TEST(TestLineIo, BadOffersAreRefusedWithReasons) {
+  Harness h;
+  auto garbage = h.invite("echo-sip", "v=0\r\nnot sdp at all\r\n");
+  auto target = *sip::Uri::parse(h.line->uri("tone"));
+  sip::Message inv = h.ua->new_request("INVITE", target, target,
+                                       sip::Uri::sip("uac", "127.0.0.1", h.ua->config().port));
+  inv.add("Content-Type", "text/plain");
+  inv.body = Bytes{'h', 'i'};
+  auto text = h.ua->send_request(Clock::now(), std::move(inv));
+  h.net->kick();
+  ASSERT_TRUE(h.run_until([&] { return h.final_response(garbage) && h.final_response(text); }));
+  EXPECT_EQ(h.final_response(garbage)->status, 400);
+  EXPECT_EQ(h.final_response(text)->status, 415);
+  EXPECT_EQ(h.final_response(text)->message.header("Accept"), "application/sdp");
+  EXPECT_EQ(h.line->stats().sdp_rejected, 2u);
+  EXPECT_EQ(h.line->active_calls(), 0u);
+}
+
+// A refused re-INVITE leaves the session as it was (RFC 3261 §14.2); UPDATE
+// with SDP holds like a re-INVITE (RFC 3311); INFO is accepted.
+TEST(TestLineIo, MidCallRequests) {
+  Harness h;
+  auto call = h.invite("echo-sip", offer_sdp(h.rtp_port()));
+  ASSERT_TRUE(h.run_until([&] { return h.final_response(call) != nullptr; }));
+  const sip::UaEvent ok = *h.final_response(call);
+  ASSERT_EQ(ok.status, 200);
+  asio::ip::udp::endpoint line_rtp(asio::ip::make_address("127.0.0.1"), answer_port(ok.message));
+  std::string bad = offer_sdp(h.rtp_port(), "18");
+  auto re = h.ua->send_in_dialog(Clock::now(), *ok.dialog, "INVITE", Bytes(bad.begin(), bad.end()),
+                                 "application/sdp");
+  h.net->kick();
+  EXPECT_EQ(in_dialog_response(h, re).status, 488);
+  std::array<std::uint8_t, 40> pkt{};
+  pkt[0] = 0x80;
+  h.rtp.send_to(asio::buffer(pkt), line_rtp);
+  EXPECT_EQ(h.receive_rtp(milliseconds(300), 1).size(), 1u);  // still echoing
+
+  auto info = h.ua->send_in_dialog(Clock::now(), *ok.dialog, "INFO");
+  h.net->kick();
+  EXPECT_EQ(in_dialog_response(h, info).status, 200);
+
+  std::string hold = offer_sdp(h.rtp_port(), "0", "a=sendonly\r\n");
+  auto upd = h.ua->send_in_dialog(Clock::now(), *ok.dialog, "UPDATE",
+                                  Bytes(hold.begin(), hold.end()), "application/sdp");
+  h.net->kick();
+  sip::Message r = in_dialog_response(h, upd);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(as_chars(r.body).find("a=recvonly"), std::string_view::npos);
+  h.rtp.send_to(asio::buffer(pkt), line_rtp);
+  EXPECT_TRUE(h.receive_rtp(milliseconds(200)).empty());  // held: nothing comes back
+
+  // Garbage on the RTP port is counted, not echoed.
+  std::array<std::uint8_t, 5> junk{1, 2, 3, 4, 5};
+  h.rtp.send_to(asio::buffer(junk), line_rtp);
+  h.receive_rtp(milliseconds(50));
+  h.line->close();
+  ASSERT_EQ(h.reports.size(), 1u);
+  EXPECT_EQ(h.reports[0].media.dropped_malformed, 1u);
+  EXPECT_EQ(h.reports[0].media.rtp_echoed, 1u);
+  EXPECT_EQ(h.reports[0].ended_by, "line closed");
+}
+
+TEST(TestLineIo, RingIsCancelledOrTimesOutWith480) {
+  TestLineConfig cfg;
+  cfg.ring_time = milliseconds(300);
+  Harness h(cfg);
+  auto first = h.invite("ring", offer_sdp(h.rtp_port()));
+  ASSERT_TRUE(h.run_until([&] {
+    for (auto& e : h.events)
+      if (e.kind == sip::UaEvent::Kind::Response && e.id == first && e.status == 180) return true;
+    return false;
+  }));
+  h.ua->cancel(Clock::now(), first);
+  h.net->kick();
+  ASSERT_TRUE(h.run_until([&] { return h.final_response(first) != nullptr; }));
+  EXPECT_EQ(h.final_response(first)->status, 487);
+  auto second = h.invite("ring", offer_sdp(h.rtp_port()));
+  ASSERT_TRUE(h.run_until([&] { return h.final_response(second) != nullptr; }));
+  EXPECT_EQ(h.final_response(second)->status, 480);
+  EXPECT_EQ(h.line->stats().cancelled, 1u);
+  EXPECT_EQ(h.line->active_calls(), 0u);
+}
+
+TEST(TestLineIo, MaxCallsAnswersBusy) {
+  TestLineConfig cfg;
+  cfg.max_calls = 1;
+  Harness h(cfg);
+  auto a = h.invite("echo-sip", offer_sdp(h.rtp_port()));
+  ASSERT_TRUE(h.run_until([&] { return h.final_response(a) != nullptr; }));
+  auto b = h.invite("tone", offer_sdp(h.rtp_port()));
+  ASSERT_TRUE(h.run_until([&] { return h.final_response(b) != nullptr; }));
+  EXPECT_EQ(h.final_response(a)->status, 200);
+  EXPECT_EQ(h.final_response(b)->status, 486);
+}
+
+TEST(TestLineIo, RtpPortsComeFromTheConfiguredRange) {
+  TestLineConfig cfg;
+  const std::uint16_t base = static_cast<std::uint16_t>((free_udp_port() & ~1u));
+  cfg.rtp_ports = {base, static_cast<std::uint16_t>(base + 5)};
+  Harness h(cfg);
+  std::vector<std::uint16_t> ports;
+  for (int i = 0; i < 2; ++i) {
+    auto c = h.invite("echo-sip", offer_sdp(h.rtp_port()));
+    ASSERT_TRUE(h.run_until([&] { return h.final_response(c) != nullptr; }));
+    ports.push_back(answer_port(h.final_response(c)->message));
+  }
+  for (auto p : ports) {
+    EXPECT_EQ(p % 2, 0);
+    EXPECT_GE(p, base);
+    EXPECT_LE(p, base + 4);
+  }
+  EXPECT_NE(ports[0], ports[1]);
+}
+
+}  // namespace
