@@ -4,8 +4,9 @@
 // without jumps, whatever happens upstream: the far sender changes SSRC
 // (re-INVITE to another phone, browser track replaced), restarts, or jumps
 // its sequence (a PBX switching music-on-hold to a phone). Jumps matter
-// beyond cosmetics: libsrtp refuses to protect a packet whose sequence number
-// is 2^15 or more ahead of the last one, and jitter buffers reset on them.
+// beyond cosmetics: libsrtp guesses the packet index from the sequence number
+// and refuses a forward jump of 2^15 or more as a replay from the previous
+// rollover (tests/srtp_continuity_test.cpp), and jitter buffers reset on them.
 //
 // Continuity rule (RFC 3550 §5.1, §8.2 translator duties): when a new source
 // starts, its first packet gets last_out_seq + 1 and a timestamp advanced
