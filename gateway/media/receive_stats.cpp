@@ -80,7 +80,7 @@ void ReceiveStats::update_jitter(Instant arrival, std::uint32_t rtp_timestamp) {
 }
 
 bool ReceiveStats::on_rtp(Instant arrival, std::uint32_t ssrc, std::uint16_t seq,
-                          std::uint32_t rtp_timestamp) {
+                          std::uint32_t rtp_timestamp, bool timing) {
   ++counters_.packets;
   last_arrival_ = arrival;
   if (!have_source_ || ssrc != ssrc_) {
@@ -98,8 +98,10 @@ bool ReceiveStats::on_rtp(Instant arrival, std::uint32_t ssrc, std::uint16_t seq
   }
   const bool valid = update_sequence(seq);
   // Jitter from every packet that passed the sequence checks; a duplicate
-  // gives D = 0-ish noise the filter absorbs, as the RFC accepts.
-  if (valid) update_jitter(arrival, rtp_timestamp);
+  // gives D = 0-ish noise the filter absorbs, as the RFC accepts. After an
+  // event run the next audio packet restarts the transit reference.
+  if (valid && timing) update_jitter(arrival, rtp_timestamp);
+  if (!timing) have_transit_ = false;
   return valid;
 }
 

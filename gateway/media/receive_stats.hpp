@@ -30,9 +30,12 @@ class ReceiveStats {
   // A received RTP packet (after the source filter and SRTP unprotect).
   // Returns true when RFC 3550 A.1 counts it as valid; false while a new
   // source is on probation or after an unconfirmed jump. The bridge forwards
-  // either way: this is statistics, not admission.
+  // either way: this is statistics, not admission. Pass `timing = false` for
+  // packets whose timestamp is not their sampling instant -- RFC 4733 event
+  // packets all carry the event's start -- so they count toward sequence and
+  // loss but not toward jitter (A.8 would read them as growing delay).
   bool on_rtp(Instant arrival, std::uint32_t ssrc, std::uint16_t sequence,
-              std::uint32_t rtp_timestamp);
+              std::uint32_t rtp_timestamp, bool timing = true);
 
   // An SR from the sender of this stream: `ntp` is its 64-bit NTP timestamp.
   void on_sender_report(Instant arrival, std::uint32_t ssrc, std::uint64_t ntp);

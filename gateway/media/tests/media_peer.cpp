@@ -83,7 +83,7 @@ struct EchoCheck : media::io::RtpSocketReceiver {
       ++bad;
       return;
     }
-    stats.on_rtp(now, p->ssrc(), p->sequence(), p->timestamp());
+    stats.on_rtp(now, p->ssrc(), p->sequence(), p->timestamp(), p->payload_type() != kEvent);
     if (p->marker()) ++markers;
     if (p->payload_type() == kEvent) {
       ++events;

@@ -151,3 +151,24 @@ TEST(ReceiveStats, LastSrAndDelaySinceLastSr) {
   EXPECT_EQ(b.delay_since_last_sr, 98304u);  // 1.5 s in 1/65536 s
   EXPECT_EQ(s.counters().sender_reports, 1u);
 }
+
+TEST(ReceiveStats, EventPacketsCountButDoNotTouchJitter) {
+  // RFC 4733 packets repeat the event start timestamp for 100+ ms.
+  ReceiveStats s(8000);
+  Feeder f{s, 0};
+  for (int i = 0; i < 20; ++i) f.feed(i);
+  for (int i = 20; i < 27; ++i)
+    EXPECT_TRUE(s.on_rtp(t0 + milliseconds(20) * i, kSsrc, static_cast<std::uint16_t>(i), 160u * 20,
+                         false));
+  for (int i = 27; i < 40; ++i) f.feed(i);
+  EXPECT_EQ(s.jitter(), 0u);
+  EXPECT_EQ(s.lost(), 0);
+  EXPECT_EQ(s.received(), 39u);
+  // Fed as ordinary packets, the same run reads as jitter.
+  ReceiveStats naive(8000);
+  Feeder g{naive, 0};
+  for (int i = 0; i < 20; ++i) g.feed(i);
+  for (int i = 20; i < 27; ++i)
+    naive.on_rtp(t0 + milliseconds(20) * i, kSsrc, static_cast<std::uint16_t>(i), 160u * 20);
+  EXPECT_GT(naive.jitter(), 50u);
+}
