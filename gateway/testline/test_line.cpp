@@ -339,6 +339,19 @@ void TestLine::end(std::uint64_t id, std::string_view why) {
   if (it == calls_.end()) return;
   Call& c = *it->second;
   if (c.media) c.media->close();
+  if (c.media && c.media->session()) {
+    const MediaCounters& m = c.media->session()->counters();
+    ended_media_.rtp_in += m.rtp_in;
+    ended_media_.rtp_echoed += m.rtp_echoed;
+    ended_media_.tone_packets += m.tone_packets;
+    ended_media_.rtcp_in += m.rtcp_in;
+    ended_media_.rtcp_out += m.rtcp_out;
+    ended_media_.dropped_malformed += m.dropped_malformed;
+    ended_media_.dropped_direction += m.dropped_direction;
+    ended_media_.dropped_too_large += m.dropped_too_large;
+    ended_media_.dropped_queue_full += m.dropped_queue_full;
+    ended_media_.late_resyncs += m.late_resyncs;
+  }
   if (on_call_ended) {
     CallReport rep;
     rep.number = c.number_text;
@@ -361,6 +374,33 @@ void TestLine::start_timer(Call& call, Duration after, std::function<void(Call&)
     auto it = calls_.find(id);
     if (it != calls_.end()) fire(*it->second);
   });
+}
+
+std::string TestLine::metrics() const {
+  std::string out;
+  auto counter = [&out](const char* name, std::uint64_t v, const char* type = "counter") {
+    out += std::string("# TYPE floe_testline_") + name + " " + type + "\nfloe_testline_" + name +
+           " " + std::to_string(v) + "\n";
+  };
+  counter("invites_total", stats_.invites);
+  counter("answered_total", stats_.answered);
+  counter("busy_total", stats_.busy);
+  counter("not_found_total", stats_.not_found);
+  counter("sdp_rejected_total", stats_.sdp_rejected);
+  counter("cancelled_total", stats_.cancelled);
+  counter("reinvites_total", stats_.reinvites);
+  counter("peer_hangups_total", stats_.peer_hangups);
+  counter("line_hangups_total", stats_.line_hangups);
+  counter("no_port_total", stats_.no_port);
+  counter("calls_active", calls_.size(), "gauge");
+  // Media of ended calls only: a scrape during a call sees it when it ends.
+  counter("rtp_received_total", ended_media_.rtp_in);
+  counter("rtp_echoed_total", ended_media_.rtp_echoed);
+  counter("tone_packets_total", ended_media_.tone_packets);
+  counter("media_dropped_total", ended_media_.dropped_malformed + ended_media_.dropped_direction +
+                                     ended_media_.dropped_too_large +
+                                     ended_media_.dropped_queue_full);
+  return out;
 }
 
 void TestLine::close() {

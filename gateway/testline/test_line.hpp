@@ -83,6 +83,10 @@ class TestLine {
   std::string uri(std::string_view number) const;
   std::size_t active_calls() const { return calls_.size(); }
   const TestLineStats& stats() const { return stats_; }
+  // Media counters summed over ended calls.
+  const MediaCounters& ended_media() const { return ended_media_; }
+  // Prometheus text (floe_testline_*) for the gateway's /metrics.
+  std::string metrics() const;
   const sip::UserAgent& user_agent() const { return *ua_; }
 
   // Ends every call (BYE, or 480 to one still ringing), then closes the
@@ -135,6 +139,7 @@ class TestLine {
   std::uint64_t next_call_ = 1;
   std::uint16_t port_cursor_ = 0;
   TestLineStats stats_;
+  MediaCounters ended_media_;
   bool closed_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

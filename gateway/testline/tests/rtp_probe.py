@@ -40,6 +40,8 @@ def echo(args):
     s.bind(("127.0.0.1", args.port))
     s.settimeout(0.005)
     sent = {}
+    sent_at = {}
+    rtts = []
     echoed = identical = 0
     ssrc = 0x5EC0DE01
     next_send = time.monotonic()
@@ -51,6 +53,7 @@ def echo(args):
             payload = bytes(((i * 7 + k) & 0xFF) for k in range(160))
             pkt = struct.pack("!BBHII", 0x80, 0, (1000 + i) & 0xFFFF, 160 * i, ssrc) + payload
             sent[(1000 + i) & 0xFFFF] = pkt
+            sent_at[(1000 + i) & 0xFFFF] = time.monotonic()
             s.sendto(pkt, dest)
             i += 1
             next_send += 0.02
@@ -66,7 +69,13 @@ def echo(args):
         seq = struct.unpack("!H", data[2:4])[0]
         if sent.get(seq) == data:
             identical += 1
-    write(args.out, {"sent": i, "echoed": echoed, "identical": identical})
+            rtts.append(time.monotonic() - sent_at[seq])
+    r = {"sent": i, "echoed": echoed, "identical": identical}
+    if rtts:
+        rtts.sort()
+        r["rtt_median_us"] = int(rtts[len(rtts) // 2] * 1e6)
+        r["rtt_max_us"] = int(rtts[-1] * 1e6)
+    write(args.out, r)
 
 
 def decode(pt, payload):
@@ -129,6 +138,12 @@ def tone(args):
     r["payload_bytes"] = ",".join(sorted({str(len(d) - 12) for _, d in packets}))
     span = times[-1] - times[0]
     r["rate_pps"] = round((len(packets) - 1) / span, 1) if span > 0 else 0
+    # Arrival spacing of consecutive packets (not across a hold gap).
+    steps = [b - a for a, b in zip(times, times[1:]) if b - a < 0.1]
+    if steps:
+        mean = sum(steps) / len(steps)
+        r["spacing_mean_ms"] = round(mean * 1000, 2)
+        r["spacing_max_dev_ms"] = round(max(abs(x - mean) for x in steps) * 1000, 2)
     # The dominant frequency of one second of audio from the first stream.
     first = [d for _, d in packets if (d[1] & 0x7F) == pts[0]][:50]
     samples = []

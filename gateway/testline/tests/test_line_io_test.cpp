@@ -156,6 +156,11 @@ TEST(TestLineIo, EchoReturnsRtpAndCallerHangsUp) {
   EXPECT_EQ(h.reports[0].ended_by, "peer BYE");
   EXPECT_EQ(h.reports[0].media.rtp_echoed, 5u);
   EXPECT_EQ(h.line->stats().peer_hangups, 1u);
+  const std::string m = h.line->metrics();
+  EXPECT_NE(m.find("floe_testline_answered_total 1\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("floe_testline_rtp_echoed_total 5\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("# TYPE floe_testline_calls_active gauge\nfloe_testline_calls_active 0\n"),
+            std::string::npos) << m;
 }
 
 // PCMA offered first: the tone comes as A-law, paced 20 ms, and the line
