@@ -1,12 +1,13 @@
 // A test peer for tests/interop/media_*.sh, built on gateway/media.
 //
-//   media_peer echo HOST:PORT [packets]
+//   media_peer echo HOST:PORT [packets] [pcap-file]
 //     Sends a 20 ms PCMU stream to an RTP echo (sipp -rtp_echo) through an
 //     OutboundStream while the upstream source switches SSRC and jumps its
 //     sequence/timestamp half way, with RFC 4733 digits "1#" stamped in, and
 //     an RTCP SR (rtcp-mux) at the end. The echoed packets go through a
 //     strict SourceFilter, ReceiveStats and DtmfReceiver: the far side must
 //     have seen one continuous stream (no loss, no restart) and both digits.
+//     With a pcap file, what was sent is written there for tshark.
 //   media_peer write-rtcp
 //     Prints hex lines of compound packets Floe writes (SR+SDES+BYE, RR+SDES)
 //     with fixed field values, for a third-party parser to check.
@@ -21,6 +22,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -60,6 +62,54 @@ std::vector<std::uint8_t> unhex(const std::string& s) {
   return out;
 }
 
+// What we sent, written as a pcap file (LINKTYPE_IPV4 with synthetic IPv4 +
+// UDP headers) so a third-party dissector (tshark) can read it without a
+// capture on the live interface.
+struct PcapLog {
+  struct Entry {
+    Duration at;
+    Bytes bytes;
+  };
+  std::vector<Entry> entries;
+  void add(Duration at, ByteView b) { entries.push_back({at, Bytes(b.begin(), b.end())}); }
+  bool write(const std::string& path, const SocketAddress& from, const SocketAddress& to) const {
+    if (!from.ip().is_v4() || !to.ip().is_v4()) return false;
+    FILE* f = std::fopen(path.c_str(), "wb");
+    if (!f) return false;
+    auto le32 = [&](std::uint32_t v) { std::fwrite(&v, 4, 1, f); };  // host order = LE here
+    auto le16 = [&](std::uint16_t v) { std::fwrite(&v, 2, 1, f); };
+    le32(0xa1b2c3d4);
+    le16(2);
+    le16(4);
+    le32(0);
+    le32(0);
+    le32(65535);
+    le32(228);  // LINKTYPE_IPV4
+    const auto wall = std::chrono::system_clock::now().time_since_epoch();
+    for (const auto& e : entries) {
+      const auto us = std::chrono::duration_cast<std::chrono::microseconds>(wall + e.at).count();
+      std::uint8_t h[28] = {0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 17};
+      store_be16(h + 2, static_cast<std::uint16_t>(28 + e.bytes.size()));
+      std::memcpy(h + 12, from.ip().data(), 4);
+      std::memcpy(h + 16, to.ip().data(), 4);
+      std::uint32_t sum = 0;
+      for (int i = 0; i < 20; i += 2) sum += load_be16(h + i);
+      while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+      store_be16(h + 10, static_cast<std::uint16_t>(~sum));
+      store_be16(h + 20, from.port());
+      store_be16(h + 22, to.port());
+      store_be16(h + 24, static_cast<std::uint16_t>(8 + e.bytes.size()));
+      le32(static_cast<std::uint32_t>(us / 1000000));
+      le32(static_cast<std::uint32_t>(us % 1000000));
+      le32(static_cast<std::uint32_t>(28 + e.bytes.size()));
+      le32(static_cast<std::uint32_t>(28 + e.bytes.size()));
+      std::fwrite(h, 1, 28, f);
+      std::fwrite(e.bytes.data(), 1, e.bytes.size(), f);
+    }
+    return std::fclose(f) == 0;
+  }
+};
+
 struct EchoCheck : media::io::RtpSocketReceiver {
   SourceFilter filter{SourceMode::Strict};
   ReceiveStats stats{8000};
@@ -94,7 +144,7 @@ struct EchoCheck : media::io::RtpSocketReceiver {
   }
 };
 
-int echo(const std::string& target, int packets) {
+int echo(const std::string& target, int packets, const std::string& pcap) {
   const auto remote = SocketAddress::parse(target);
   if (!remote) {
     std::fprintf(stderr, "media_peer: bad address %s\n", target.c_str());
@@ -122,6 +172,7 @@ int echo(const std::string& target, int packets) {
   std::uint32_t up_ts = 5000;
   int sent_audio = 0, sent_events = 0, switched_at = -1;
   std::array<std::uint8_t, 256> pkt{};
+  PcapLog log;
 
   boost::asio::steady_timer timer(io);
   Instant next = start;
@@ -141,6 +192,7 @@ int echo(const std::string& target, int packets) {
       const std::span<std::uint8_t> bytes(pkt.data(), kRtpFixedHeader + kTelephoneEventSize);
       out.stamp_local(bytes, kEvent, ev->marker, out.timestamp_at(ev->event_start));
       sock.send_rtp(bytes, *remote);
+      log.add(now - start, bytes);
       ++sent_events;
       sent_event = true;
     }
@@ -154,6 +206,7 @@ int echo(const std::string& target, int packets) {
       auto p = RtpPacket::parse(std::span<std::uint8_t>(pkt.data(), kRtpFixedHeader + 160));
       if (p && out.rewrite(now, *p)) {
         sock.send_rtp(p->bytes(), *remote);
+        log.add(now - start, p->bytes());
         ++sent_audio;
       }
     }
@@ -173,6 +226,7 @@ int echo(const std::string& target, int packets) {
     std::array<std::uint8_t, 256> rb{};
     const std::size_t n = write_rtcp_report(rb, r);
     sock.send_rtcp(ByteView(rb.data(), n), *remote);
+    log.add(now - start, ByteView(rb.data(), n));
     timer.expires_after(milliseconds(300));
     timer.async_wait([&](const boost::system::error_code&) { io.stop(); });
   };
@@ -210,6 +264,7 @@ int echo(const std::string& target, int packets) {
              check.last_rtcp->sender_info->packet_count == sent && check.last_rtcp->bye,
          "our SR+SDES+BYE came back and parsed with the sent packet count");
   expect(check.bad == 0, "no malformed packet");
+  if (!pcap.empty()) expect(log.write(pcap, sock.rtp_address(), *remote), "pcap written");
   std::printf("%s\n", ok ? "media_peer echo: OK" : "media_peer echo: FAILED");
   return ok ? 0 : 1;
 }
@@ -305,10 +360,11 @@ int read_rtp() {
 
 int main(int argc, char** argv) {
   const std::string cmd = argc > 1 ? argv[1] : "";
-  if (cmd == "echo" && argc > 2) return echo(argv[2], argc > 3 ? std::atoi(argv[3]) : 100);
+  if (cmd == "echo" && argc > 2)
+    return echo(argv[2], argc > 3 ? std::atoi(argv[3]) : 100, argc > 4 ? argv[4] : "");
   if (cmd == "write-rtcp") return write_rtcp();
   if (cmd == "read-rtcp") return read_rtcp();
   if (cmd == "read-rtp") return read_rtp();
-  std::fprintf(stderr, "usage: media_peer echo HOST:PORT [packets] | write-rtcp | read-rtcp | read-rtp\n");
+  std::fprintf(stderr, "usage: media_peer echo HOST:PORT [packets] [pcap] | write-rtcp | read-rtcp | read-rtp\n");
   return 2;
 }
