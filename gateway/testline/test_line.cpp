@@ -288,6 +288,11 @@ void TestLine::on_in_dialog(Call& call, const sip::UaEvent& e) {
       reply(e.id, 481);
       return;
     }
+    if (call.answer_in_ack) {
+      // RFC 3261 §14.2: our offer (in a 2xx) is still unanswered.
+      reply(e.id, 491);
+      return;
+    }
     // RFC 3311 §5.2: an UPDATE offer is answered in its 200, never in an
     // ACK, so an UPDATE without a body is only a refresh.
     if (answer(call, e.id, req, false)) {

@@ -362,3 +362,30 @@ TEST(TestLineIo, RtpPortsComeFromTheConfiguredRange) {
 }
 
 }  // namespace
+
+namespace {
+
+// RFC 3261 §14.2: a re-INVITE while the line's own offer (in its 200) waits
+// for the ACK is answered 491; the call goes on once the ACK answers.
+TEST(TestLineIo, ReinviteBeforeAckIs491) {
+  Harness h;
+  auto call = h.invite("echo-sip", "", true);
+  ASSERT_TRUE(h.run_until([&] { return h.final_response(call) != nullptr; }));
+  const sip::UaEvent ok = *h.final_response(call);
+  ASSERT_EQ(ok.status, 200);
+  std::string offer = offer_sdp(h.rtp_port());
+  auto re = h.ua->send_in_dialog(Clock::now(), *ok.dialog, "INVITE",
+                                 Bytes(offer.begin(), offer.end()), "application/sdp");
+  h.net->kick();
+  EXPECT_EQ(in_dialog_response(h, re).status, 491);
+  ASSERT_TRUE(h.ua->send_ack(Clock::now(), *ok.dialog, Bytes(offer.begin(), offer.end()),
+                             "application/sdp"));
+  h.net->kick();
+  asio::ip::udp::endpoint line_rtp(asio::ip::make_address("127.0.0.1"), answer_port(ok.message));
+  std::array<std::uint8_t, 40> pkt{};
+  pkt[0] = 0x80;
+  h.rtp.send_to(asio::buffer(pkt), line_rtp);
+  EXPECT_EQ(h.receive_rtp(milliseconds(300), 1).size(), 1u);
+}
+
+}  // namespace
