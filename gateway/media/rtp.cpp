@@ -1,5 +1,7 @@
 #include "gateway/media/rtp.hpp"
 
+#include <cstring>
+
 namespace floe::media {
 
 const char* to_string(RtpParseError e) {
@@ -50,6 +52,17 @@ ByteView RtpPacket::extension_data() const {
   if (!has_extension()) return {};
   const std::size_t start = kRtpFixedHeader + 4u * csrc_count() + 4;
   return {bytes_.data() + start, header_size_ - start};
+}
+
+void RtpPacket::strip_extension() {
+  if (!has_extension()) return;
+  const std::size_t start = kRtpFixedHeader + 4u * csrc_count();
+  const std::size_t removed = header_size_ - start;
+  const std::size_t tail = bytes_.size() - header_size_;
+  std::memmove(bytes_.data() + start, bytes_.data() + header_size_, tail);
+  bytes_[0] &= static_cast<std::uint8_t>(~0x10);
+  bytes_ = bytes_.first(bytes_.size() - removed);
+  header_size_ = start;
 }
 
 std::size_t write_rtp_header(std::span<std::uint8_t> out, const RtpHeaderFields& f) {

@@ -73,6 +73,11 @@ class RtpPacket {
   std::size_t size() const { return bytes_.size(); }
   std::span<std::uint8_t> bytes() const { return bytes_; }
 
+  // Removes the header extension in place (the payload and padding move up;
+  // X is cleared), for a leg that did not negotiate the browser's RFC 8285
+  // extensions. The view shrinks: send bytes() afterwards.
+  void strip_extension();
+
   void set_marker(bool m) { bytes_[1] = static_cast<std::uint8_t>((bytes_[1] & 0x7f) | (m ? 0x80 : 0)); }
   void set_payload_type(std::uint8_t pt) {
     bytes_[1] = static_cast<std::uint8_t>((bytes_[1] & 0x80) | (pt & 0x7f));

@@ -53,6 +53,8 @@ void OutboundStream::anchor(Instant now, std::uint16_t in_seq, std::uint32_t in_
   in_max_seq_ = in_seq;
   in_last_ts_ = in_ts;
   in_last_at_ = now;
+  anchor_in_seq_ = in_seq;
+  anchor_after_output_ = counters_.packets != 0;
   have_source_ = true;
 }
 
@@ -84,6 +86,11 @@ bool OutboundStream::rewrite(Instant now, RtpPacket& p) {
     ++counters_.source_jumps;
     anchor(now, in_seq, in_ts);
     marker = true;
+  } else if (anchor_after_output_ && seq_newer(anchor_in_seq_, in_seq)) {
+    // Reordered from before the anchor: its place in our sequence was given
+    // to the packets that followed the switch (or to our own events).
+    ++counters_.dropped_stale;
+    return false;
   } else if (local_since_forward_) {
     // Our own packets took sequence numbers: continue right after them, and
     // mark the talkspurt that follows an event (RFC 4733 §2.5.1.3 replaces

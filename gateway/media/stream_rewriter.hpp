@@ -28,6 +28,8 @@ struct OutboundCounters {
   std::uint64_t dropped_payload_type = 0;  // PT not in the map
   std::uint64_t source_switches = 0;       // incoming SSRC changed
   std::uint64_t source_jumps = 0;          // same SSRC, sequence/timestamp jumped
+  std::uint64_t dropped_stale = 0;  // late packet from before a re-anchor: its
+                                    // sequence number would repeat one we sent
 };
 
 class OutboundStream {
@@ -89,6 +91,8 @@ class OutboundStream {
   Instant in_last_at_{};
   std::uint16_t seq_offset_ = 0;
   std::uint32_t ts_offset_ = 0;
+  std::uint16_t anchor_in_seq_ = 0;  // first incoming sequence of this segment
+  bool anchor_after_output_ = false;  // numbers before the anchor were used
   bool local_since_forward_ = false;
 
   // What we last sent (highest sequence) and the timestamp clock anchor.

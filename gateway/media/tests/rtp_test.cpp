@@ -184,3 +184,27 @@ TEST(Rtp, SequenceSerialOrder) {
   EXPECT_TRUE(seq_newer(0x7fff, 0));
   EXPECT_FALSE(seq_newer(0x8000, 0));
 }
+
+TEST(Rtp, StripExtensionMovesPayloadAndPaddingUp) {
+  std::vector<std::uint8_t> b = {0xb1, 0xef, 0x00, 0x01, 0, 0, 0, 0x10, 0xaa, 0xbb, 0xcc, 0xdd,
+                                 0x01, 0x02, 0x03, 0x04,
+                                 0xbe, 0xde, 0x00, 0x01,
+                                 0x10, 0x7f, 0x00, 0x00,
+                                 0x61, 0x62, 0x63,
+                                 0x00, 0x00, 0x00, 0x04};
+  auto p = RtpPacket::parse(b);
+  ASSERT_TRUE(p);
+  p->strip_extension();
+  EXPECT_EQ(p->size(), b.size() - 8);
+  EXPECT_FALSE(p->has_extension());
+  EXPECT_EQ(p->header_size(), 16u);
+  EXPECT_EQ(as_chars(p->payload()), "abc");
+  auto q = RtpPacket::parse(p->bytes());
+  ASSERT_TRUE(q);
+  EXPECT_EQ(q->csrc(0), 0x01020304u);
+  EXPECT_EQ(as_chars(q->payload()), "abc");
+  EXPECT_EQ(q->padding_size(), 4u);
+  EXPECT_TRUE(q->marker());
+  q->strip_extension();  // none left: no-op
+  EXPECT_EQ(q->size(), b.size() - 8);
+}

@@ -196,3 +196,37 @@ TEST_F(OutboundStreamTest, TimestampClockRunsFromStartBeforeAnyPacket) {
   EXPECT_EQ(out.timestamp_at(t0 + seconds(2)), 500000u + 16000);
   EXPECT_FALSE(out.has_sent());
 }
+
+TEST_F(OutboundStreamTest, LatePacketsFromBeforeAReanchorAreDropped) {
+  out.map_payload_type(0, 0);
+  Instant at = t0;
+  auto a = send(at, 5, 10, 1000, 5);  // seq 10..14 -> 1000..1004
+  std::array<std::uint8_t, 16> ev{};
+  ASSERT_TRUE(out.stamp_local(ev, 101, true, out.timestamp_at(at)));  // takes 1005
+  Packet p(5, 16, 1000 + 160 * 6);  // 15 was lost or is late
+  auto v = p.view();
+  ASSERT_TRUE(out.rewrite(at, v));
+  EXPECT_EQ(v.sequence(), 1006);
+  Packet late(5, 15, 1000 + 160 * 5);  // would map to 1005, the event's number
+  auto w = late.view();
+  EXPECT_FALSE(out.rewrite(at, w));
+  EXPECT_EQ(out.counters().dropped_stale, 1u);
+  Packet next(5, 17, 1000 + 160 * 7);
+  auto x = next.view();
+  ASSERT_TRUE(out.rewrite(at + milliseconds(20), x));
+  EXPECT_EQ(x.sequence(), 1007);
+  EXPECT_EQ(a.sequence(), 1004);
+}
+
+TEST_F(OutboundStreamTest, ReorderedStartOfTheFirstSourceIsKept) {
+  // Nothing was sent before the first anchor, so an earlier packet arriving
+  // second takes the number just before: no collision, nothing dropped.
+  out.map_payload_type(0, 0);
+  Packet second(5, 11, 160), first(5, 10, 0);
+  auto v = second.view(), w = first.view();
+  ASSERT_TRUE(out.rewrite(t0, v));
+  ASSERT_TRUE(out.rewrite(t0, w));
+  EXPECT_EQ(v.sequence(), 1000);
+  EXPECT_EQ(w.sequence(), 999);
+  EXPECT_EQ(out.counters().dropped_stale, 0u);
+}
