@@ -389,3 +389,61 @@ TEST(TestLineIo, ReinviteBeforeAckIs491) {
 }
 
 }  // namespace
+
+namespace {
+
+// The line on ::1: SDP says IN IP6, and an IP6 offer is echoed.
+TEST(TestLineIo, Ipv6Loopback) {
+  asio::io_context io;
+  TestLineConfig cfg;
+  cfg.listen = *SocketAddress::parse("[::1]:0");
+  TestLine line(io, cfg);
+  asio::ip::udp::socket sip(io, asio::ip::udp::endpoint(asio::ip::make_address("::1"), 0));
+  asio::ip::udp::socket rtp(io, asio::ip::udp::endpoint(asio::ip::make_address("::1"), 0));
+  const std::string sdp = "v=0\r\no=- 1 1 IN IP6 ::1\r\ns=-\r\nc=IN IP6 ::1\r\nt=0 0\r\n"
+                          "m=audio " + std::to_string(rtp.local_endpoint().port()) +
+                          " RTP/AVP 0\r\n";
+  const std::string me = "[::1]:" + std::to_string(sip.local_endpoint().port());
+  const std::string invite =
+      "INVITE " + line.uri("echo-sip") + " SIP/2.0\r\n"
+      "Via: SIP/2.0/UDP " + me + ";branch=z9hG4bKv6test1\r\n"
+      "From: <sip:t@" + me + ">;tag=a1\r\nTo: <" + line.uri("echo-sip") + ">\r\n"
+      "Call-ID: v6-1\r\nCSeq: 1 INVITE\r\nContact: <sip:t@" + me + ">\r\nMax-Forwards: 70\r\n"
+      "Content-Type: application/sdp\r\nContent-Length: " + std::to_string(sdp.size()) +
+      "\r\n\r\n" + sdp;
+  const auto line_ep = asio::ip::udp::endpoint(asio::ip::make_address("::1"), line.local_address().port());
+  sip.send_to(asio::buffer(invite), line_ep);
+  std::string ok;
+  sip.non_blocking(true);
+  const Instant end = Clock::now() + seconds(3);
+  while (Clock::now() < end && ok.find("SIP/2.0 200") == std::string::npos) {
+    io.run_for(milliseconds(10));
+    std::array<char, 4096> buf;
+    boost::system::error_code ec;
+    asio::ip::udp::endpoint from;
+    std::size_t n = sip.receive_from(asio::buffer(buf), from, 0, ec);
+    if (!ec) ok.assign(buf.data(), n);
+  }
+  ASSERT_NE(ok.find("SIP/2.0 200"), std::string::npos) << ok;
+  EXPECT_NE(ok.find("c=IN IP6 ::1"), std::string::npos) << ok;
+  auto at = ok.find("m=audio ");
+  ASSERT_NE(at, std::string::npos);
+  const auto port = static_cast<std::uint16_t>(std::stoi(ok.substr(at + 8, 5)));
+  std::array<std::uint8_t, 20> pkt{};
+  pkt[0] = 0x80;
+  rtp.send_to(asio::buffer(pkt), asio::ip::udp::endpoint(asio::ip::make_address("::1"), port));
+  rtp.non_blocking(true);
+  std::size_t got = 0;
+  const Instant end2 = Clock::now() + seconds(2);
+  while (Clock::now() < end2 && got == 0) {
+    io.run_for(milliseconds(10));
+    std::array<std::uint8_t, 64> buf;
+    boost::system::error_code ec;
+    asio::ip::udp::endpoint from;
+    got = rtp.receive_from(asio::buffer(buf), from, 0, ec);
+    if (ec) got = 0;
+  }
+  EXPECT_EQ(got, pkt.size());
+}
+
+}  // namespace
