@@ -51,6 +51,11 @@ void fuzz_rtp(const std::uint8_t* data, std::size_t size) {
   if (!again || again->payload_size() != payload || again->ssrc() != 1 ||
       again->payload_type() != 96)
     __builtin_trap();
+  again->strip_extension();
+  auto stripped = RtpPacket::parse(again->bytes());
+  if (!stripped || stripped->has_extension() || stripped->payload_size() != payload ||
+      stripped->size() != size - (p->header_size() - 12 - 4u * p->csrc_count()))
+    __builtin_trap();
 }
 
 void fuzz_rtcp(const std::uint8_t* data, std::size_t size) {
