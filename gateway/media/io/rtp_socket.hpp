@@ -51,7 +51,8 @@ class RtpSocket {
 
   // Binds on `ip` to a port pair from `range` (RTCP too unless `rtcp_mux`),
   // trying the next pair when a bind fails, up to `max_attempts` pairs, and
-  // starts reading. The pair goes back to the range on close().
+  // starts reading. The pair goes back to the range on close() (and in the
+  // destructor), so `range` must outlive this socket.
   std::error_code open(RtpPortRange& range, const IpAddress& ip, bool rtcp_mux,
                        int max_attempts = 16);
   // Binds explicit addresses (port 0: the OS picks), without a range; with
