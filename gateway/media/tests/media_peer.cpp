@@ -14,6 +14,17 @@
 //   media_peer read-rtcp
 //     Reads hex lines of RTCP compounds (from a third-party writer) on stdin
 //     and prints what Floe's parser sees, one line per packet.
+//   media_peer listen HOST:PORT SIGNALLED SECONDS
+//     Binds RTP on PORT and RTCP on PORT+1, accepts media with a symmetric-RTP
+//     SourceFilter (Learn, SIGNALLED as the SDP address), and reports what
+//     arrived: the learned source, ReceiveStats per SSRC and RFC 4733 digits.
+//     Ends SECONDS after start, or 1.5 s after the last packet.
+//   media_peer read-pcap FILE...
+//     Replays the RTP in pcap files (e.g. the G.711 and RFC 2833/4733 captures
+//     shipped with sipp) on a virtual clock: per file, ReceiveStats and
+//     DtmfReceiver on the packets as captured; across all files, one
+//     OutboundStream (the files' sources follow each other like upstream
+//     switches) whose output must read as one continuous stream.
 //   media_peer read-rtp
 //     Reads hex lines of RTP packets on stdin; prints the parsed header, then
 //     the packet as OutboundStream rewrote it (SSRC 0xf10e0001, PT -> 96,
@@ -330,6 +341,206 @@ int read_rtcp() {
   return status;
 }
 
+struct Captured {
+  Duration at;
+  Bytes payload;
+};
+
+// Classic pcap (either byte order, microsecond stamps), IPv4/UDP over
+// Ethernet, Linux cooked or raw IP. Other frames are skipped.
+bool read_pcap(const std::string& path, std::vector<Captured>& out) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  std::vector<std::uint8_t> data;
+  std::uint8_t chunk[65536];
+  for (std::size_t n; (n = std::fread(chunk, 1, sizeof chunk, f)) > 0;) data.insert(data.end(), chunk, chunk + n);
+  std::fclose(f);
+  if (data.size() < 24) return false;
+  const std::uint32_t magic = load_be32(data.data());
+  const bool le = magic == 0xd4c3b2a1;
+  if (!le && magic != 0xa1b2c3d4) return false;
+  auto u32 = [&](std::size_t at) {
+    std::uint32_t v = load_be32(&data[at]);
+    return le ? __builtin_bswap32(v) : v;
+  };
+  const std::uint32_t link = u32(20);
+  std::size_t pos = 24;
+  std::optional<std::uint64_t> first_us;
+  while (pos + 16 <= data.size()) {
+    const std::uint64_t us = std::uint64_t{u32(pos)} * 1000000 + u32(pos + 4);
+    const std::size_t len = u32(pos + 8);
+    pos += 16;
+    if (pos + len > data.size()) break;
+    ByteView frame(&data[pos], len);
+    pos += len;
+    std::size_t ip = link == 1 ? 14 : link == 113 ? 16 : (link == 228 || link == 101) ? 0 : len;
+    if (link == 1 && len >= 14 && load_be16(&frame[12]) != 0x0800) continue;
+    if (ip + 20 > len || (frame[ip] >> 4) != 4 || frame[ip + 9] != 17) continue;
+    const std::size_t udp = ip + 4u * (frame[ip] & 0x0f);
+    if (udp + 8 > len) continue;
+    const std::size_t udp_len = load_be16(&frame[udp + 4]);
+    if (udp_len < 8 || udp + udp_len > len) continue;
+    if (!first_us) first_us = us;
+    out.push_back({std::chrono::microseconds(us - *first_us),
+                   Bytes(frame.begin() + udp + 8, frame.begin() + udp + udp_len)});
+  }
+  return true;
+}
+
+int read_pcaps(int argc, char** argv) {
+  const Instant t0 = Instant{} + seconds(1000);
+  Instant base = t0;
+  OutboundStream out(t0, 0xf10e0002, 8000, 30000, 0);
+  for (std::uint8_t pt : {0, 8, 101}) out.map_payload_type(pt, pt);
+  ReceiveStats out_stats(8000);
+  DtmfReceiver out_dtmf;
+  std::string all_digits, out_digits;
+  Instant last = t0;
+  int status = 0;
+  for (int i = 0; i < argc; ++i) {
+    std::vector<Captured> pkts;
+    if (!read_pcap(argv[i], pkts)) {
+      std::printf("file=%s unreadable\n", argv[i]);
+      status = 1;
+      continue;
+    }
+    ReceiveStats stats(8000);
+    DtmfReceiver dtmf;
+    std::string digits;
+    std::uint64_t rtp = 0, events = 0, bad = 0;
+    for (auto& c : pkts) {
+      const Instant now = base + c.at;
+      last = now;
+      auto p = RtpPacket::parse(c.payload);
+      if (!p) {
+        ++bad;
+        continue;
+      }
+      ++rtp;
+      const bool event = p->payload_type() == kEvent;
+      events += event;
+      stats.on_rtp(now, p->ssrc(), p->sequence(), p->timestamp(), !event);
+      if (event)
+        if (auto d = dtmf.on_packet(p->ssrc(), p->timestamp(), p->payload())) digits += d->digit;
+      if (!out.rewrite(now, *p)) continue;
+      out_stats.on_rtp(now, p->ssrc(), p->sequence(), p->timestamp(), !event);
+      if (event)
+        if (auto d = out_dtmf.on_packet(p->ssrc(), p->timestamp(), p->payload())) out_digits += d->digit;
+    }
+    all_digits += digits;
+    std::string name = argv[i];
+    name = name.substr(name.find_last_of('/') + 1);
+    std::printf("file=%s rtp=%llu events=%llu malformed=%llu received=%u expected=%u lost=%lld "
+                "duplicates=%llu jitter=%u digits=%s\n",
+                name.c_str(), static_cast<unsigned long long>(rtp), static_cast<unsigned long long>(events),
+                static_cast<unsigned long long>(bad), stats.received(), stats.expected(),
+                static_cast<long long>(stats.lost()),
+                static_cast<unsigned long long>(stats.counters().duplicates_or_reordered), stats.jitter(),
+                digits.c_str());
+    base = last + milliseconds(200);
+  }
+  std::printf("rewritten: packets=%llu switches=%llu jumps=%llu stale=%llu | as received: expected=%u "
+              "lost=%lld restarts=%llu bad_sequence=%llu digits=%s\n",
+              static_cast<unsigned long long>(out.counters().packets),
+              static_cast<unsigned long long>(out.counters().source_switches),
+              static_cast<unsigned long long>(out.counters().source_jumps),
+              static_cast<unsigned long long>(out.counters().dropped_stale), out_stats.expected(),
+              static_cast<long long>(out_stats.lost()),
+              static_cast<unsigned long long>(out_stats.counters().restarts),
+              static_cast<unsigned long long>(out_stats.counters().bad_sequence), out_digits.c_str());
+  std::printf("digits=%s\n", all_digits.c_str());
+  return status;
+}
+
+struct Listener : media::io::RtpSocketReceiver {
+  SourceFilter filter{SourceMode::Learn, seconds(5)};
+  ReceiveStats stats{8000};
+  DtmfReceiver dtmf;
+  std::string digits;
+  std::uint64_t rtp = 0, events = 0, rtcp = 0, bad = 0, ssrcs = 0;
+  std::uint32_t last_ssrc = 0;
+  Instant last{};
+
+  template <class Print>
+  void report(Print print) const {
+    print("ssrc=%08x received=%u expected=%u lost=%lld duplicates=%llu jitter=%u\n", last_ssrc,
+          stats.received(), stats.expected(), static_cast<long long>(stats.lost()),
+          static_cast<unsigned long long>(stats.counters().duplicates_or_reordered), stats.jitter());
+  }
+
+  void on_datagram(media::io::Component c, const SocketAddress& from, std::span<std::uint8_t> buffer,
+                   std::size_t length) override {
+    const Instant now = Clock::now();
+    if (c == media::io::Component::Rtcp) {
+      ++rtcp;
+      return;
+    }
+    auto p = RtpPacket::parse(buffer.first(length));
+    if (!p) {
+      ++bad;
+      return;
+    }
+    if (!filter.accept(now, from)) return;
+    last = now;
+    ++rtp;
+    if (ssrcs == 0 || p->ssrc() != last_ssrc) {
+      if (ssrcs) report(std::printf);
+      ++ssrcs;
+      last_ssrc = p->ssrc();
+    }
+    const bool event = p->payload_type() == kEvent;
+    events += event;
+    stats.on_rtp(now, p->ssrc(), p->sequence(), p->timestamp(), !event);
+    if (event)
+      if (auto d = dtmf.on_packet(p->ssrc(), p->timestamp(), p->payload())) digits += d->digit;
+  }
+};
+
+int listen(const std::string& local, const std::string& signalled, double secs) {
+  const auto at = SocketAddress::parse(local);
+  const auto sdp = SocketAddress::parse(signalled);
+  if (!at || !sdp) return 2;
+  boost::asio::io_context io;
+  Listener l;
+  media::io::RtpSocket sock(io, l);
+  if (auto ec = sock.open(*at, SocketAddress(at->ip(), static_cast<std::uint16_t>(at->port() + 1)))) {
+    std::fprintf(stderr, "media_peer: bind %s: %s\n", local.c_str(), ec.message().c_str());
+    return 1;
+  }
+  const Instant start = Clock::now();
+  l.filter.set_signalled(start, *sdp);
+  std::printf("media_peer listening on %s (RTCP %s), signalled source %s\n",
+              sock.rtp_address().to_string().c_str(), sock.rtcp_address().to_string().c_str(),
+              signalled.c_str());
+  std::fflush(stdout);
+  boost::asio::steady_timer timer(io);
+  std::function<void()> tick = [&] {
+    const Instant now = Clock::now();
+    if (now - start > std::chrono::duration<double>(secs) ||
+        (l.rtp > 0 && now - l.last > milliseconds(1500))) {
+      io.stop();
+      return;
+    }
+    timer.expires_after(milliseconds(100));
+    timer.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) tick();
+    });
+  };
+  tick();
+  io.run();
+  const auto& fc = l.filter.counters();
+  if (l.ssrcs) l.report(std::printf);
+  std::printf("learned=%s accepted=%llu dropped=%llu rtp=%llu events=%llu rtcp=%llu malformed=%llu "
+              "ssrcs=%llu digits=%s\n",
+              l.filter.locked() ? l.filter.locked()->to_string().c_str() : "none",
+              static_cast<unsigned long long>(fc.accepted),
+              static_cast<unsigned long long>(fc.dropped[0] + fc.dropped[1] + fc.dropped[2]),
+              static_cast<unsigned long long>(l.rtp), static_cast<unsigned long long>(l.events),
+              static_cast<unsigned long long>(l.rtcp), static_cast<unsigned long long>(l.bad),
+              static_cast<unsigned long long>(l.ssrcs), l.digits.c_str());
+  return 0;
+}
+
 int read_rtp() {
   std::string line;
   int status = 0;
@@ -365,6 +576,8 @@ int main(int argc, char** argv) {
   if (cmd == "write-rtcp") return write_rtcp();
   if (cmd == "read-rtcp") return read_rtcp();
   if (cmd == "read-rtp") return read_rtp();
-  std::fprintf(stderr, "usage: media_peer echo HOST:PORT [packets] [pcap] | write-rtcp | read-rtcp | read-rtp\n");
+  if (cmd == "listen" && argc > 4) return listen(argv[2], argv[3], std::atof(argv[4]));
+  if (cmd == "read-pcap" && argc > 2) return read_pcaps(argc - 2, argv + 2);
+  std::fprintf(stderr, "usage: media_peer echo HOST:PORT [packets] [pcap] | write-rtcp | read-rtcp | read-rtp | read-pcap FILE... | listen HOST:PORT SIGNALLED SECONDS\n");
   return 2;
 }
