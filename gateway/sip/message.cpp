@@ -146,6 +146,17 @@ Bytes Message::serialize() const {
   return Bytes(s.begin(), s.end());
 }
 
+void strip_to_essentials(Message& m) {
+  std::erase_if(m.headers, [](const Header& h) {
+    return !(h.name == "Via" || h.name == "From" || h.name == "To" || h.name == "Call-ID" ||
+             h.name == "CSeq" || h.name == "Contact" || h.name == "Route" ||
+             h.name == "Record-Route");
+  });
+  m.headers.shrink_to_fit();
+  m.body = Bytes();
+  m.request_uri_text = std::string();
+}
+
 std::string_view default_reason(int status) {
   switch (status) {
     case 100: return "Trying";

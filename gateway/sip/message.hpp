@@ -71,6 +71,13 @@ class Message {
   bool is_request_ = true;
 };
 
+// What a transaction or the UA still needs of a request once it has its
+// final response: the start line and Via, From, To, Call-ID, CSeq, Contact,
+// Route and Record-Route (to match, ACK and build dialogs). The body and
+// every other header are dropped, so lingering transactions (up to 32 s,
+// timers D/J/L/M) hold a few hundred bytes instead of the whole message.
+void strip_to_essentials(Message& m);
+
 // Standard reason phrases for the codes this stack emits.
 std::string_view default_reason(int status);
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "gateway/sip/parser.hpp"
+
 namespace floe::sip {
 
 namespace {
@@ -21,19 +23,32 @@ ClientTransaction::ClientTransaction(Instant now, Message request, Target target
       state_(invite_ ? State::Calling : State::Trying),
       interval_(timers.t1) {
   if (auto via = request_.top_via()) branch_ = via->branch();
-  send(request_);
+  request_bytes_ = request_.serialize();
+  send_request();
   if (!reliable_) retransmit_at_ = now + interval_;  // timer A / E
   timeout_at_ = now + 64 * timers_.t1;               // timer B / F
 }
 
-void ClientTransaction::send(const Message& m) {
-  out_.push_back({target_.transport, target_.address, m.serialize()});
+void ClientTransaction::send_request() {
+  out_.push_back({target_.transport, target_.address, request_bytes_});
+}
+
+// After the final response nothing is retransmitted: keep only what ACK
+// matching and the TU's failure reports use.
+void ClientTransaction::release_request() {
+  request_bytes_ = Bytes();
+  // The UA keeps its own copy for dialogs; ours only answers request().
+  Message kept = Message::request(request_.method, std::move(request_.request_uri));
+  for (auto& h : request_.headers)
+    if (h.name == "Call-ID" || h.name == "CSeq" || h.name == "From") kept.headers.push_back(std::move(h));
+  request_ = std::move(kept);
 }
 
 std::optional<Transmit> ClientTransaction::poll_transmit() {
   if (out_.empty()) return std::nullopt;
   Transmit t = std::move(out_.front());
-  out_.pop_front();
+  out_.erase(out_.begin());
+  if (out_.empty()) std::vector<Transmit>().swap(out_);  // lingering holds no buffer
   return t;
 }
 
@@ -70,13 +85,14 @@ void ClientTransaction::enter_completed(Instant now, const Message& response) {
   retransmit_at_ = kNever;
   timeout_at_ = kNever;
   if (invite_) {
-    ack_ = make_ack(response).serialize();
+    ack_ = make_ack(response).serialize();  // before the request is released
     out_.push_back({target_.transport, target_.address, ack_});
     // Timer D: at least 32 s on unreliable transports to absorb retransmitted finals.
     linger_at_ = now + (reliable_ ? Duration::zero() : std::max<Duration>(seconds(32), 64 * timers_.t1));
   } else {
     linger_at_ = now + (reliable_ ? Duration::zero() : timers_.t4);  // timer K
   }
+  release_request();
   if (linger_at_ <= now) state_ = State::Terminated;
 }
 
@@ -103,6 +119,7 @@ std::optional<Message> ClientTransaction::handle_response(Instant now, const Mes
         state_ = State::Accepted;
         retransmit_at_ = kNever;
         timeout_at_ = now + 64 * timers_.t1;  // timer M
+        release_request();
         return response;
       }
       enter_completed(now, response);
@@ -134,7 +151,7 @@ void ClientTransaction::handle_timeout(Instant now) {
     return;
   }
   if (due(retransmit_at_, now)) {
-    send(request_);
+    send_request();
     if (invite_) interval_ *= 2;  // timer A doubles without cap
     else if (state_ == State::Proceeding) interval_ = timers_.t2;
     else interval_ = std::min<Duration>(interval_ * 2, timers_.t2);
@@ -159,13 +176,22 @@ ServerTransaction::ServerTransaction(Instant now, Message request, Target respon
 
 void ServerTransaction::send(const Message& m) {
   last_bytes_ = m.serialize();
+  last_status_ = m.status;
   out_.push_back({target_.transport, target_.address, last_bytes_});
+}
+
+std::optional<Message> ServerTransaction::last_response() const {
+  if (last_bytes_.empty()) return std::nullopt;
+  auto r = parse_message(last_bytes_);
+  if (!r.ok) return std::nullopt;
+  return std::move(r.message);
 }
 
 std::optional<Transmit> ServerTransaction::poll_transmit() {
   if (out_.empty()) return std::nullopt;
   Transmit t = std::move(out_.front());
-  out_.pop_front();
+  out_.erase(out_.begin());
+  if (out_.empty()) std::vector<Transmit>().swap(out_);  // lingering holds no buffer
   return t;
 }
 
@@ -199,16 +225,20 @@ void ServerTransaction::send_response(Instant now, const Message& response) {
   switch (state_) {
     case State::Trying:
     case State::Proceeding:
-      last_ = response;
       send(response);
       if (code < 200) {
         state_ = State::Proceeding;
         return;
       }
+      // Retransmissions use last_bytes_; the request's body and most
+      // headers are of no further use.
+      strip_to_essentials(request_);
       if (invite_ && code < 300) {
         // RFC 6026 §7.1: Accepted absorbs INVITE retransmissions; timer L.
+        // The TU (the dialog) retransmits the 2xx, so its bytes go too.
         state_ = State::Accepted;
         timeout_at_ = now + 64 * timers_.t1;
+        last_bytes_ = Bytes();
         return;
       }
       state_ = State::Completed;

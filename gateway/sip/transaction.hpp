@@ -7,7 +7,7 @@
 // Server: INVITE (G, H, I, L, automatic 100 Trying) and non-INVITE (J).
 // On reliable transports nothing is retransmitted and D/I/J/K are zero.
 #include <cstdint>
-#include <deque>
+#include <vector>
 #include <optional>
 #include <string>
 
@@ -26,6 +26,8 @@ class ClientTransaction {
 
   bool is_invite() const { return invite_; }
   const std::string& branch() const { return branch_; }
+  // The request; once a final response arrived only its start line,
+  // From, Call-ID and CSeq: retransmissions are over by then.
   const Message& request() const { return request_; }
   const Target& target() const { return target_; }
   State state() const { return state_; }
@@ -43,12 +45,14 @@ class ClientTransaction {
   void transport_error();
 
  private:
-  void send(const Message& m);
+  void send_request();
   Message make_ack(const Message& response) const;
   void enter_completed(Instant now, const Message& response);
+  void release_request();
 
   TimerConfig timers_;
   Message request_;
+  Bytes request_bytes_;         // serialized once, for timer A/E retransmissions
   Target target_;
   std::string branch_;
   bool invite_;
@@ -60,7 +64,7 @@ class ClientTransaction {
   Instant timeout_at_ = kNever;     // B, F, or M
   Instant linger_at_ = kNever;      // D or K
   Bytes ack_;                   // ACK for a non-2xx final, resent on retransmits
-  std::deque<Transmit> out_;
+  std::vector<Transmit> out_;  // rarely more than one; empty allocates nothing
 };
 
 class ServerTransaction {
@@ -79,7 +83,11 @@ class ServerTransaction {
   bool terminated() const { return state_ == State::Terminated; }
   // Timer H fired: no ACK for a final non-2xx response (§17.2.1).
   bool timed_out() const { return timed_out_; }
-  const std::optional<Message>& last_response() const { return last_; }
+  // The last response sent, parsed back from the bytes kept for
+  // retransmission (only the bytes are stored; none in Accepted, where the
+  // TU retransmits its 2xx).
+  std::optional<Message> last_response() const;
+  int last_status() const { return last_status_; }
 
   // A request matching this transaction: a retransmission or, for INVITE, the
   // ACK of a non-2xx final. Returns true when the ACK was absorbed.
@@ -102,13 +110,13 @@ class ServerTransaction {
   bool reliable_;
   State state_;
   bool timed_out_ = false;
-  std::optional<Message> last_;
+  int last_status_ = 0;
   Bytes last_bytes_;
   Duration interval_{};
   Instant retransmit_at_ = kNever;  // G
   Instant timeout_at_ = kNever;     // H or L
   Instant linger_at_ = kNever;      // I or J
-  std::deque<Transmit> out_;
+  std::vector<Transmit> out_;  // rarely more than one; empty allocates nothing
 };
 
 }  // namespace floe::sip

@@ -231,6 +231,7 @@ void UserAgent::on_response(Instant now, Message response) {
     // Before collect(): on reliable transports the transaction may already
     // be terminated (timer K/D = 0) and reaped with its request record.
     if (up) on_client_response(now, handle, *up);
+    if (up && up->status >= 200) release_request_info(handle, key, *up);
     collect(now);
     return;
   }
@@ -366,6 +367,20 @@ void UserAgent::on_client_response(Instant now, std::uint64_t handle, const Mess
     }
   }
   emit(std::move(ev));
+}
+
+// A final response that was not retried (auth, 422): the request record
+// is only needed for an INVITE's 2xx (retransmitted or forked 2xx build and
+// ACK dialogs, timer M) and then only its essentials.
+void UserAgent::release_request_info(std::uint64_t handle, const std::string& key,
+                                     const Message& response) {
+  auto it = requests_.find(handle);
+  if (it == requests_.end() || it->second.key != key) return;
+  if (it->second.request.method == "INVITE" && response.status < 300) {
+    strip_to_essentials(it->second.request);
+    return;
+  }
+  requests_.erase(it);
 }
 
 bool UserAgent::on_reliable_provisional(Instant now, const DialogId& id, const Message& response) {
@@ -516,7 +531,7 @@ void UserAgent::collect(Instant now) {
     }
     std::uint64_t handle = e.handle;
     bool failed = e.tx.timed_out();
-    Message req = e.tx.request();
+    Message req = failed ? e.tx.request() : Message{};  // only failures report it
     clients_.erase(it);
     auto info = requests_.find(handle);
     if (info == requests_.end() || info->second.key != key) continue;  // superseded by a retry

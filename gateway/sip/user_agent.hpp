@@ -179,6 +179,7 @@ class UserAgent {
   std::uint64_t start_client(Instant now, Message request, RequestInfo info, std::uint64_t handle);
   void on_response(Instant now, Message response);
   void on_client_response(Instant now, std::uint64_t handle, const Message& response);
+  void release_request_info(std::uint64_t handle, const std::string& key, const Message& response);
   void on_request(Instant now, Transport transport, const SocketAddress& source,
                   Message request);
   void on_bad_request(Transport transport, const SocketAddress& source, const ParseResult& r);

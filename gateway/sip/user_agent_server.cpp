@@ -235,6 +235,7 @@ void UserAgent::on_ack_2xx(const Message& ack) {
   d->second.dialog.accept_request(ack);
   if (d->second.ok_next == kNever && d->second.ok_deadline == kNever) return;  // duplicate
   d->second.ok_next = d->second.ok_deadline = kNever;
+  d->second.ok = Transmit{};  // §13.3.1.4: ACKed, never retransmitted again
   UaEvent ev;
   ev.kind = UaEvent::Kind::AckReceived;
   ev.dialog = d->first;

@@ -3,7 +3,12 @@
 //   serialize    Message::serialize() of the same
 //   options      UserAgent answering an OPTIONS (parse, transaction, 200 out)
 //   calls        two UserAgents in memory doing INVITE/180/200/ACK/BYE/200
-// Usage: sip_bench [seconds-per-case]   (build with -DCMAKE_BUILD_TYPE=Release)
+// Usage: sip_bench [seconds-per-case [case [ops]]]   (build with -DCMAKE_BUILD_TYPE=Release)
+// With `ops` the case runs exactly that many operations instead of a time.
+// The virtual clock advances 1 ms per operation, so "calls" is 1000 calls/s
+// of virtual time: after 32 s of it the lingering transactions (timers
+// D/J/K/L/M) reach their steady state, which is what peak RSS measures:
+//   /usr/bin/time -v sip_bench 0 calls 40000   ("Maximum resident set size")
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -33,17 +38,22 @@ const std::string kInvite =
     "v=0\r\no=alice 2890844526 2890844526 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
     "t=0 0\r\nm=audio 49170 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
 
+const char* g_only = nullptr;
+long g_ops = 0;
+
 template <typename F>
 void bench(const char* name, double seconds_budget, F&& body) {
+  if (g_only && std::string(g_only) != name) return;
   using C = std::chrono::steady_clock;
   auto start = C::now();
   long n = 0;
-  while (std::chrono::duration<double>(C::now() - start).count() < seconds_budget) {
+  while (g_ops > 0 ? n < g_ops
+                   : std::chrono::duration<double>(C::now() - start).count() < seconds_budget) {
     for (int i = 0; i < 100; ++i) body();
     n += 100;
   }
   double s = std::chrono::duration<double>(C::now() - start).count();
-  std::printf("%-10s %10.0f ops/s  %8.2f us/op\n", name, n / s, 1e6 * s / n);
+  std::printf("%-10s %10.0f ops/s  %8.2f us/op  (%ld ops)\n", name, n / s, 1e6 * s / n, n);
 }
 
 void pump(UserAgent& from, UserAgent& to, Instant now, const SocketAddress& src) {
@@ -54,6 +64,8 @@ void pump(UserAgent& from, UserAgent& to, Instant now, const SocketAddress& src)
 
 int main(int argc, char** argv) {
   double budget = argc > 1 ? std::atof(argv[1]) : 2.0;
+  if (argc > 2) g_only = argv[2];
+  if (argc > 3) g_ops = std::atol(argv[3]);
   auto bytes = as_bytes(kInvite);
   bench("parse", budget, [&] {
     auto r = parse_message(bytes);

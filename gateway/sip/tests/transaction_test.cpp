@@ -266,3 +266,40 @@ TEST(SipServerTransaction, ReliableInviteHasNoTimerGAndZeroTimerI) {
   EXPECT_TRUE(tx.terminated());
   (void)end;
 }
+
+// Lingering transactions keep only what retransmission and matching need.
+TEST(SipTransactionMemory, FinalResponseReleasesRequestCopies) {
+  Instant t0{};
+  Message req = request("MESSAGE");
+  std::string text(2000, 'x');
+  req.add("Content-Type", "text/plain");
+  req.body = Bytes(text.begin(), text.end());
+  ClientTransaction c(t0, req, kUdp, {});
+  c.poll_transmit();
+  // Retransmissions reuse the bytes serialized once.
+  c.handle_timeout(t0 + milliseconds(500));
+  auto again = c.poll_transmit();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->bytes, req.serialize());
+  c.handle_response(t0 + seconds(1), response_to(req, 200));
+  EXPECT_EQ(c.state(), ClientTransaction::State::Completed);  // timer K running
+  EXPECT_TRUE(c.request().body.empty());
+  EXPECT_EQ(c.request().headers.size(), 3u);  // From, Call-ID, CSeq
+  EXPECT_EQ(c.request().call_id(), "tx-test@127.0.0.1");
+
+  ServerTransaction s(t0, req, kUdp, {});
+  Message ok = response_to(req, 200);
+  s.send_response(t0, ok);
+  EXPECT_TRUE(s.request().body.empty());
+  EXPECT_FALSE(s.request().has("Content-Type"));
+  EXPECT_TRUE(s.request().top_via());
+  EXPECT_EQ(s.last_status(), 200);
+  ASSERT_TRUE(s.last_response());
+  EXPECT_EQ(s.last_response()->status, 200);
+  // A retransmitted request still gets the final again (timer J).
+  s.poll_transmit();
+  s.handle_request(t0 + seconds(1), req);
+  auto rep = s.poll_transmit();
+  ASSERT_TRUE(rep);
+  EXPECT_EQ(rep->bytes, ok.serialize());
+}
