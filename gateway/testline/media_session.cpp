@@ -53,7 +53,10 @@ void MediaSession::configure(Instant now, const AudioAgreement& agreement) {
     next_tick_ = std::max(next_tick_, tick_at(now));
     marker_ = true;
   }
-  if (next_report_ == kNever) next_report_ = now + kReportInterval / 2;
+  if (next_report_ == kNever) {
+    next_report_ = now + kReportInterval / 2;
+    last_heard_ = now;
+  }
 }
 
 Datagram* MediaSession::push(bool rtcp, const SocketAddress& to) {
@@ -77,13 +80,14 @@ const Datagram* MediaSession::poll_output() {
   return d;
 }
 
-void MediaSession::handle_rtp(Instant, const SocketAddress& from, ByteView packet) {
+void MediaSession::handle_rtp(Instant now, const SocketAddress& from, ByteView packet) {
   if (stopped_) return;
   if (packet.size() < 12 || (packet[0] >> 6) != 2) {
     ++counters_.dropped_malformed;
     return;
   }
   ++counters_.rtp_in;
+  last_heard_ = now;
   if (mode_ != LineMode::Echo || !configured_) return;
   if (!sdp::receives(agreement_.local_direction)) {
     ++counters_.dropped_direction;
@@ -101,7 +105,7 @@ void MediaSession::handle_rtp(Instant, const SocketAddress& from, ByteView packe
   ++counters_.rtp_echoed;
 }
 
-void MediaSession::handle_rtcp(Instant, const SocketAddress&, ByteView packet) {
+void MediaSession::handle_rtcp(Instant now, const SocketAddress&, ByteView packet) {
   // RFC 3550 §6.4: reports about our stream are read only as far as telling
   // them from garbage; the test line has no use for their figures.
   if (packet.size() < 8 || (packet[0] >> 6) != 2 || packet[1] < kRtcpSr || packet[1] > kRtcpApp) {
@@ -109,6 +113,7 @@ void MediaSession::handle_rtcp(Instant, const SocketAddress&, ByteView packet) {
     return;
   }
   ++counters_.rtcp_in;
+  last_heard_ = now;
 }
 
 void MediaSession::send_tone(std::uint64_t tick) {
@@ -204,11 +209,13 @@ void MediaSession::handle_timeout(Instant now) {
     send_report(now, false);
     next_report_ = now + kReportInterval;
   }
+  if (media_timeout_ > Duration::zero() && now >= last_heard_ + media_timeout_) timed_out_ = true;
 }
 
 Instant MediaSession::next_timeout() const {
   if (stopped_ || !configured_) return kNever;
   Instant t = next_report_;
+  if (media_timeout_ > Duration::zero() && !timed_out_) t = std::min(t, last_heard_ + media_timeout_);
   if (mode_ == LineMode::Tone && sending())
     t = std::min(t, start_ + static_cast<std::int64_t>(next_tick_) * kPacketTime);
   return t;

@@ -68,6 +68,11 @@ class MediaSession {
   const Datagram* poll_output();
   // Queues a BYE (RFC 3550 §6.6) and stops all sending.
   void stop(Instant now);
+  // Nothing (RTP or RTCP) from the peer for `timeout` after the session was
+  // configured marks it timed out; RTCP keeps flowing during a hold (RFC
+  // 3550 §6.2), so a held call stays alive. Zero: never.
+  void set_media_timeout(Duration timeout) { media_timeout_ = timeout; }
+  bool timed_out() const { return timed_out_; }
 
   LineMode mode() const { return mode_; }
   bool configured() const { return configured_; }
@@ -93,6 +98,9 @@ class MediaSession {
   AudioAgreement agreement_;
   bool configured_ = false;
   bool stopped_ = false;
+  Duration media_timeout_{};
+  Instant last_heard_{};
+  bool timed_out_ = false;
 
   std::uint64_t next_tick_ = 0;  // index of the next 20 ms tick to send
   bool marker_ = true;           // first packet of a talkspurt (RFC 3551 §4.1)

@@ -1,5 +1,7 @@
 #include "gateway/testline/rtp_endpoint.hpp"
 
+#include <boost/asio/post.hpp>
+
 namespace floe::testline {
 
 RtpEndpoint::RtpEndpoint(boost::asio::io_context& io)
@@ -121,6 +123,11 @@ void RtpEndpoint::arm_timer() {
     armed_ = kNever;
     session_->handle_timeout(Clock::now());
     flush();
+    if (session_->timed_out() && !timeout_reported_ && on_media_timeout) {
+      timeout_reported_ = true;
+      // The owner may destroy this endpoint in its handler: not from here.
+      boost::asio::post(io_, on_media_timeout);
+    }
   });
 }
 

@@ -5,6 +5,7 @@
 // the TestLine's io_context thread; reuses the repo's batched UdpSocket.
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <system_error>
@@ -38,6 +39,8 @@ class RtpEndpoint {
   void start(std::unique_ptr<MediaSession> session);
   void configure(const AudioAgreement& agreement);
   MediaSession* session() { return session_.get(); }
+  // Posted (never called from inside this object) once the session times out.
+  std::function<void()> on_media_timeout;
   // Sends the RTCP BYE and closes the sockets.
   void close();
 
@@ -56,6 +59,7 @@ class RtpEndpoint {
   Instant armed_ = kNever;
   std::unique_ptr<MediaSession> session_;
   bool open_ = false;
+  bool timeout_reported_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -146,7 +146,7 @@ void TestLine::on_event(sip::UaEvent& e) {
       if (e.dialog)
         if (Call* c = find_dialog(*e.dialog)) {
           if (!c->ending) ++stats_.peer_hangups;
-          end(c->id, c->ending ? "our BYE" : "peer BYE");
+          end(c->id, c->ending ? c->end_reason : std::string("peer BYE"));
         }
       return;
     default:
@@ -229,6 +229,23 @@ void TestLine::on_invite(const sip::UaEvent& e) {
 // Answers an offer in `request` with 200 + SDP, or puts our offer in the 200
 // when it has none. False (and an error response sent) when the offer is
 // refused.
+void TestLine::start_media(Call& call, Instant now) {
+  auto session = std::make_unique<MediaSession>(
+      call.number == Number::Tone ? LineMode::Tone : LineMode::Echo, now, ntp_now(),
+      static_cast<std::uint32_t>(random_u64()), static_cast<std::uint16_t>(random_u64()),
+      static_cast<std::uint32_t>(random_u64()),
+      "testline-" + call.number_text + "@" + ua_->config().host);
+  session->set_media_timeout(cfg_.media_timeout);
+  call.media->on_media_timeout = [this, id = call.id, alive = alive_] {
+    if (!*alive) return;
+    auto it = calls_.find(id);
+    if (it == calls_.end()) return;
+    hang_up(*it->second, "media timeout");
+    net_->kick();
+  };
+  call.media->start(std::move(session));
+}
+
 bool TestLine::answer(Call& call, std::uint64_t tx, const sip::Message& request, bool initial) {
   std::string body;
   const Instant now = Clock::now();
@@ -246,26 +263,14 @@ bool TestLine::answer(Call& call, std::uint64_t tx, const sip::Message& request,
       return false;
     }
     const auto& agreed = std::get<AudioAgreement>(r);
-    if (initial) {
-      call.media->start(std::make_unique<MediaSession>(
-          call.number == Number::Tone ? LineMode::Tone : LineMode::Echo, now, ntp_now(),
-          static_cast<std::uint32_t>(random_u64()), static_cast<std::uint16_t>(random_u64()),
-          static_cast<std::uint32_t>(random_u64()),
-          "testline-" + call.number_text + "@" + ua_->config().host));
-    }
+    if (initial) start_media(call, now);
     call.media->configure(agreed);
     call.answer_in_ack = false;
   } else {
     // §13.2.1: no offer in the INVITE; ours goes in the 2xx, sendrecv (a
     // re-INVITE without SDP asks us to restate the session).
     body = call.sdp->make_offer(sdp::Direction::SendRecv);
-    if (initial) {
-      call.media->start(std::make_unique<MediaSession>(
-          call.number == Number::Tone ? LineMode::Tone : LineMode::Echo, now, ntp_now(),
-          static_cast<std::uint32_t>(random_u64()), static_cast<std::uint16_t>(random_u64()),
-          static_cast<std::uint32_t>(random_u64()),
-          "testline-" + call.number_text + "@" + ua_->config().host));
-    }
+    if (initial) start_media(call, now);
     call.answer_in_ack = true;
   }
   sip::Message ok = ua_->make_response(tx, 200);
@@ -332,6 +337,7 @@ void TestLine::on_ack(Call& call, const sip::Message& ack) {
 void TestLine::hang_up(Call& call, std::string_view why) {
   if (call.ending) return;
   call.ending = true;
+  call.end_reason = std::string(why);
   ++stats_.line_hangups;
   say("test line: hanging up " + call.number_text + " (" + std::string(why) + ")");
   call.media->close();
@@ -339,9 +345,10 @@ void TestLine::hang_up(Call& call, std::string_view why) {
     end(call.id, why);
 }
 
-void TestLine::end(std::uint64_t id, std::string_view why) {
+void TestLine::end(std::uint64_t id, std::string_view reason) {
   auto it = calls_.find(id);
   if (it == calls_.end()) return;
+  const std::string why(reason);  // `reason` may live in the call erased below
   Call& c = *it->second;
   if (c.media) c.media->close();
   if (c.media && c.media->session()) {
@@ -363,10 +370,10 @@ void TestLine::end(std::uint64_t id, std::string_view why) {
     rep.call_id = c.call_id;
     if (c.media && c.media->session()) rep.media = c.media->session()->counters();
     rep.duration = Clock::now() - c.started;
-    rep.ended_by = std::string(why);
+    rep.ended_by = why;
     on_call_ended(rep);
   }
-  say("test line: " + c.number_text + " ended (" + std::string(why) + ")");
+  say("test line: " + c.number_text + " ended (" + why + ")");
   calls_.erase(it);
 }
 

@@ -41,6 +41,9 @@ struct TestLineConfig {
   PortRange rtp_ports{};
   // Hang up (BYE) after this long; zero: calls last until the peer ends them.
   Duration max_call_duration{};
+  // No RTP or RTCP from the caller for this long: BYE ("media timeout").
+  // Zero: never. RTCP continues during a hold, so held calls survive.
+  Duration media_timeout = seconds(60);
   // How long "ring" rings before 480 Temporarily Unavailable.
   Duration ring_time = seconds(60);
   std::size_t max_calls = 64;  // beyond this, 486
@@ -112,6 +115,7 @@ class TestLine {
     std::unique_ptr<LocalSession> sdp;
     bool answer_in_ack = false;  // our offer went in a 2xx; the ACK answers it
     bool ending = false;         // our BYE is out
+    std::string end_reason;      // why we sent it
     Instant started{};
     std::unique_ptr<boost::asio::steady_timer> timer;
   };
@@ -121,6 +125,7 @@ class TestLine {
   void on_invite(const sip::UaEvent& e);
   void on_in_dialog(Call& call, const sip::UaEvent& e);
   void on_ack(Call& call, const sip::Message& ack);
+  void start_media(Call& call, Instant now);
   bool answer(Call& call, std::uint64_t tx, const sip::Message& request, bool initial);
   void reply(std::uint64_t tx, int status, std::string_view reason = {},
              std::string_view warning = {});

@@ -166,5 +166,25 @@ TEST(MediaSession, RtcpReportsAndByeOnStop) {
   EXPECT_EQ(m.next_timeout(), kNever);
 }
 
+TEST(MediaSession, MediaTimeoutCountsRtpAndRtcp) {
+  Instant t0{};
+  Instant now = t0;
+  MediaSession m(LineMode::Echo, t0, 0, 1, 0, 0, "e@x");
+  m.set_media_timeout(seconds(10));
+  m.configure(now, agreement());
+  Bytes rtcp{0x80, 201, 0, 1, 0, 0, 0, 9};
+  run(m, now, t0 + seconds(9));
+  m.handle_rtcp(now, addr("127.0.0.1:6001"), rtcp);  // a held peer still sends RTCP
+  run(m, now, t0 + seconds(18));
+  EXPECT_FALSE(m.timed_out());
+  Bytes rtp(20, 0);
+  rtp[0] = 0x80;
+  m.handle_rtp(now, addr("127.0.0.1:6000"), rtp);
+  run(m, now, t0 + seconds(27));
+  EXPECT_FALSE(m.timed_out());
+  run(m, now, t0 + seconds(28));
+  EXPECT_TRUE(m.timed_out());
+}
+
 }  // namespace
 }  // namespace floe::testline

@@ -186,7 +186,7 @@ TEST(TestLineIo, ToneIsPacedAndMaxDurationHangsUp) {
   }
   ASSERT_TRUE(h.run_until([&] { return h.terminated(); }));
   ASSERT_EQ(h.reports.size(), 1u);
-  EXPECT_EQ(h.reports[0].ended_by, "our BYE");
+  EXPECT_EQ(h.reports[0].ended_by, "max duration");
   EXPECT_EQ(h.line->stats().line_hangups, 1u);
 }
 
@@ -444,6 +444,22 @@ TEST(TestLineIo, Ipv6Loopback) {
     if (ec) got = 0;
   }
   EXPECT_EQ(got, pkt.size());
+}
+
+}  // namespace
+
+namespace {
+
+TEST(TestLineIo, MediaTimeoutHangsUp) {
+  TestLineConfig cfg;
+  cfg.media_timeout = milliseconds(300);
+  Harness h(cfg);
+  auto call = h.invite("echo-sip", offer_sdp(h.rtp_port()));
+  ASSERT_TRUE(h.run_until([&] { return h.final_response(call) != nullptr; }));
+  ASSERT_TRUE(h.run_until([&] { return h.terminated(); }));
+  ASSERT_EQ(h.reports.size(), 1u);
+  EXPECT_EQ(h.line->stats().line_hangups, 1u);
+  EXPECT_EQ(h.reports[0].ended_by, "media timeout");
 }
 
 }  // namespace
