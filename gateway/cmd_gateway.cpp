@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <span>
 #include <string>
@@ -18,6 +19,8 @@
 #include <vector>
 
 #include "gateway/command_line.hpp"
+#include "gateway/embedded_turn.hpp"
+#include "gateway/turn_flags.hpp"
 #include "gateway/config/config_source.hpp"
 #include "dtls/certificate.hpp"
 #include "dtls/transport.hpp"
@@ -46,6 +49,7 @@ constexpr const char* kUsage =
     "                         local one (static NAT, Docker with -p PORT:PORT/udp)\n"
     "  --ice-server URL       STUN/TURN URL handed to browsers in `welcome` (repeatable)\n"
     "  --origin ORIGIN        allow this page origin on /ws (repeatable; '*' any)\n"
+    FLOE_GATEWAY_TURN_USAGE
     "  --config FILE          read options from a JSON file (also $FLOE_CONFIG):\n"
     "                         {\"media-port\": 10000, \"origin\": [\"https://a\"]}\n"
     "\n"
@@ -85,6 +89,7 @@ int gateway(std::span<const std::string_view> cli) {
   std::uint16_t media_port = 10000;
   std::vector<IpAddress> media_ips;
   webrtc::BrowserLegOptions leg;
+  GatewayTurnSettings turn;
   CommandLine cl("gateway", args);
   while (cl.next()) {
     const std::string_view a = cl.flag();
@@ -117,10 +122,13 @@ int gateway(std::span<const std::string_view> cli) {
       if (!ip) return cl.fail(std::string(a) + " needs an IP address");
       if (a == "--advertise") leg.advertised_address = *ip;
       else media_ips.push_back(*ip);
+    } else if (auto r = parse_turn_flag(cl, a, turn)) {
+      if (*r != 0) return *r;
     } else {
       return cl.fail("unknown option '" + std::string(a) + "' (see floe gateway --help)");
     }
   }
+  leg.turn_servers = turn.ice_turn_servers;  // relayed candidates for browser legs
   if (sc.web_root.empty()) sc.web_root = find_web_root();
   if (sc.web_root.empty())
     std::fprintf(stderr, "floe gateway: no web/ directory found; set --web or FLOE_WEB_ROOT\n");
@@ -147,7 +155,22 @@ int gateway(std::span<const std::string_view> cli) {
 
   leg.dtls_context = dtls::DtlsContext::create(dtls::Certificate::generate());
   webrtc::CallRouter router(io, port, leg);
-  sc.extra_metrics = [&router] { return router.metrics(); };
+  // TURN (turn_flags.hpp): the embedded server hands its URL and per-session
+  // credentials to browsers in `welcome`.
+  gateway::EmbeddedTurn embedded_turn(io);
+  if (turn.embedded.enabled()) {
+    std::vector<IpAddress> own;
+    for (const auto& l : port.local_addresses()) own.push_back(l.ip());
+    std::vector<std::string> opened;
+    if (auto err = embedded_turn.start(turn.embedded, own, leg.advertised_address, &opened))
+      return cl.fail(*err);
+    for (const auto& line : opened) std::printf("floe gateway: turn %s\n", line.c_str());
+    sc.hub.session_ice_servers = [&embedded_turn](const std::string& user) {
+      return std::vector<signaling::IceServer>{
+          embedded_turn.ice_server_for(user, static_cast<std::int64_t>(std::time(nullptr)))};
+    };
+  }
+  sc.extra_metrics = [&router, &embedded_turn] { return router.metrics() + embedded_turn.metrics(); };
 
   std::shared_ptr<signaling::Server> server;
   try {
@@ -174,6 +197,7 @@ int gateway(std::span<const std::string_view> cli) {
     std::printf("floe gateway: signal %d, shutting down (%zu calls)\n", sig, router.active_calls());
     router.hangup_all();
     server->stop();
+    embedded_turn.stop();
     port.close();
     io.stop();
   });

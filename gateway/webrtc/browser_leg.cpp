@@ -90,6 +90,7 @@ WebRtcConfig BrowserLeg::base_config(const ice::IceCredentials& creds) const {
   cfg.ice.ta = options_.ice_pacing;
   if (options_.advertised_address) cfg.ice.gather.nat_1to1_address = options_.advertised_address;
   cfg.dtls_context = options_.dtls_context;
+  cfg.turn_servers = turn_client_configs(options_.turn_servers);
   return cfg;
 }
 
@@ -181,6 +182,8 @@ bool BrowserLeg::answer(const sdp::SessionDescription& offer, const sdp::Capabil
   // The offerer controls (RFC 8445 §6.1.1) unless it is ice-lite.
   cfg.ice_role = n.remote.ice_lite ? ice::IceRole::Controlling : ice::IceRole::Controlled;
   transport_.emplace(cfg);
+  if (!cfg.turn_servers.empty())
+    turn_links_ = std::make_unique<TurnLinks>(io_, *this, *transport_, options_.turn_servers);
   std::string why;
   if (!configure_peer(n, &why)) return fail_request(why);
   take_media(n);
@@ -212,6 +215,8 @@ std::optional<std::string> BrowserLeg::start_offer(const sdp::Capabilities& caps
   // peer's fingerprint come with the answer (set_peer before start()).
   cfg.ice_role = ice::IceRole::Controlling;
   transport_.emplace(cfg);
+  if (!cfg.turn_servers.empty())
+    turn_links_ = std::make_unique<TurnLinks>(io_, *this, *transport_, options_.turn_servers);
   local_ufrag_ = creds.ufrag;
   id_ = port_.attach(*this);
   port_.demux().add_ufrag(creds.ufrag, id_);
@@ -377,7 +382,11 @@ bool BrowserLeg::protect_and_send(bool rtcp, std::span<std::uint8_t> buffer, std
     ++send_refused_;
     return false;
   }
-  port_.send_to(route->local, buffer.first(*n), route->remote);
+  // A relayed route (RFC 8656) goes out through its TURN allocation.
+  if (transport_->is_relayed(route->local))
+    transport_->send_relayed(Clock::now(), *route, buffer.first(*n));
+  else
+    port_.send_to(route->local, buffer.first(*n), route->remote);
   transport_->note_sent(Clock::now());
   if (!rtcp) rtp_bytes_out_ += length;
   return true;

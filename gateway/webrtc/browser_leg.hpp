@@ -41,6 +41,7 @@
 #include "gateway/webrtc/media_port.hpp"
 #include "gateway/webrtc/rtp_stats.hpp"
 #include "gateway/webrtc/transport.hpp"
+#include "gateway/webrtc/turn_links.hpp"
 #include "signaling/sdp/offer_answer.hpp"
 #include "signaling/session/call_handler.hpp"
 
@@ -64,6 +65,10 @@ struct BrowserLegOptions {
   Duration stats_interval = seconds(2);
   // CNAME and msid stream id of Floe's audio stream (RFC 7022, RFC 8830).
   std::string stream_name = "floe";
+  // TURN servers Floe's ICE agent gathers relayed candidates from (the
+  // gateway's `ice.turn_servers`, RFC 8656): for a browser that can reach
+  // Floe only through a relay. One allocation per server per leg.
+  std::vector<io::TurnServerSpec> turn_servers;
 };
 
 struct LegTimings {
@@ -216,6 +221,7 @@ class BrowserLeg final : public MediaEndpoint {
   Callbacks cb_;
   ice::AgentId id_ = 0;
   std::optional<WebRtcTransport> transport_;
+  std::unique_ptr<TurnLinks> turn_links_;  // after transport_: it holds a reference
   std::optional<LegMedia> audio_;
   std::optional<sdp::SessionDescription> local_offer_;  // start_offer() made it
   std::string mid_;

@@ -33,7 +33,16 @@ void WebRtcTransport::set_peer(dtls::Role dtls_role, const dtls::Fingerprint& re
   cfg_.remote_max_message_size = remote_max_message_size;
 }
 
+void WebRtcTransport::start_relays(Instant now) {
+  last_now_ = now;
+  if (!relay_ || relay_->server_count() > 0) return;
+  for (const auto& server : cfg_.turn_servers) relay_->add_server(now, server);
+}
+
 void WebRtcTransport::add_local_address(Instant now, const SocketAddress& base) {
+  // Allocations start with gathering, so that end_of_local_addresses()
+  // right after the host addresses waits for them.
+  start_relays(now);
   ice_.add_local_address(now, base);
   drain(now);
 }
@@ -85,9 +94,7 @@ void WebRtcTransport::end_of_remote_candidates() { ice_.end_of_remote_candidates
 void WebRtcTransport::start(Instant now) {
   if (started_) return;
   started_ = true;
-  last_now_ = now;
-  if (relay_)
-    for (const auto& server : cfg_.turn_servers) relay_->add_server(now, server);
+  start_relays(now);
   if (cfg_.dtls_role == dtls::Role::Server) start_dtls(now);
   drain(now);
 }

@@ -163,6 +163,7 @@ class WebRtcTransport {
 
  private:
   void start_dtls(Instant now);
+  void start_relays(Instant now);
   MediaIn handle_application_data(Instant now, std::span<std::uint8_t> datagram);
   MediaIn handle_relay_input(Instant now, std::size_t server, std::span<std::uint8_t> datagram);
   void emit_transmit(Instant now, ice::Transmit t);

@@ -3,10 +3,11 @@
 //
 //   ice_peer --role controlling|controlled [--bind 127.0.0.1:0] [--agents N]
 //            [--stun HOST:PORT] [--turn HOST:PORT --turn-user U --turn-pass P
-//            [--turn-tcp]] [--relay-only]
+//            [--turn-tcp | --turn-tls [--turn-ca PEM] [--turn-name HOST]
+//            [--turn-no-verify]]] [--relay-only]
 //
 // --turn adds a relayed candidate (RelayGlue, one allocation on its own
-// socket, UDP or TCP to the server); --relay-only is WebRTC's
+// io::TurnLink: UDP, TCP or TLS to the server); --relay-only is WebRTC's
 // iceTransportPolicy "relay": no host/srflx candidate is offered.
 //
 // Prints:  ufrag U / pwd P / candidate <sdp> / end-of-candidates /
@@ -24,6 +25,7 @@
 #include <array>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <optional>
 #include <cstdlib>
 #include <iostream>
@@ -36,7 +38,7 @@
 
 #include "ice/agent/relay_glue.hpp"
 #include "ice/io/agent_driver.hpp"
-#include "ice/turn/channel_data.hpp"
+#include "ice/io/turn_link.hpp"
 #include "ice/io/udp_mux.hpp"
 
 using namespace floe;
@@ -53,6 +55,9 @@ struct Options {
   std::optional<SocketAddress> stun, turn;
   std::string turn_user, turn_pass;
   bool turn_tcp = false;
+  bool turn_tls = false;
+  std::string turn_ca, turn_name;
+  bool turn_verify = true;
   bool relay_only = false;
 };
 
@@ -65,79 +70,6 @@ Endpoint endpoint_of(const SocketAddress& a) {
   std::memcpy(ep.data(), &ss, len);
   return ep;
 }
-
-// The sockets of one TURN allocation: a UDP socket of its own, or a TCP
-// connection whose byte stream is cut into STUN/ChannelData frames.
-class TurnLink {
- public:
-  TurnLink(asio::io_context& io, io::IceAgentDriver& driver, bool tcp)
-      : driver_(driver), udp_(io), tcp_(io), use_tcp_(tcp) {}
-  bool open(const SocketAddress& local_ip, const SocketAddress& server) {
-    boost::system::error_code ec;
-    SocketAddress local = local_ip;
-    local.set_port(0);
-    if (use_tcp_) {
-      tcp_.open(server.family() == Family::V4 ? asio::ip::tcp::v4() : asio::ip::tcp::v6(), ec);
-      if (!ec) tcp_.bind(endpoint_of<asio::ip::tcp::endpoint>(local), ec);
-      if (!ec) tcp_.connect(endpoint_of<asio::ip::tcp::endpoint>(server), ec);
-      if (!ec) tcp_.set_option(asio::ip::tcp::no_delay(true), ec);
-    } else {
-      udp_.open(server.family() == Family::V4 ? asio::ip::udp::v4() : asio::ip::udp::v6(), ec);
-      if (!ec) udp_.bind(endpoint_of<asio::ip::udp::endpoint>(local), ec);
-      if (!ec) udp_.connect(endpoint_of<asio::ip::udp::endpoint>(server), ec);
-    }
-    if (ec) {
-      std::cerr << "ice_peer: TURN server " << server.to_string() << ": " << ec.message() << '\n';
-      return false;
-    }
-    read();
-    return true;
-  }
-  void send(ByteView b) {
-    boost::system::error_code ec;
-    // Small control/ICE traffic: blocking writes keep the order and are
-    // short; a test tool does not need a write queue.
-    if (use_tcp_) asio::write(tcp_, asio::buffer(b.data(), b.size()), ec);
-    else udp_.send(asio::buffer(b.data(), b.size()), 0, ec);
-  }
-
- private:
-  void read() {
-    auto handler = [this](boost::system::error_code ec, std::size_t n) {
-      if (ec == asio::error::operation_aborted) return;
-      if (ec && use_tcp_) {
-        std::cerr << "ice_peer: TURN connection closed: " << ec.message() << '\n';
-        return;
-      }
-      if (!ec) deliver(ByteView(buf_.data(), n));
-      read();
-    };
-    if (use_tcp_) tcp_.async_read_some(asio::buffer(buf_), handler);
-    else udp_.async_receive(asio::buffer(buf_), handler);
-  }
-  void deliver(ByteView b) {
-    if (!use_tcp_) {
-      driver_.on_server_input(0, b);
-      return;
-    }
-    if (!framer_.append(b)) return;
-    turn::FrameKind kind;
-    bool invalid = false;
-    for (ByteView f; !(f = framer_.front(&kind, &invalid)).empty();) {
-      Bytes copy(f.begin(), f.end());
-      framer_.pop();
-      driver_.on_server_input(0, copy);
-    }
-    if (invalid) std::cerr << "ice_peer: garbage on the TURN stream\n";
-  }
-
-  io::IceAgentDriver& driver_;
-  asio::ip::udp::socket udp_;
-  asio::ip::tcp::socket tcp_;
-  bool use_tcp_;
-  turn::StreamFramer framer_;
-  std::array<std::uint8_t, 65536> buf_{};
-};
 
 ice::IceConfig config_for(const Options& o) {
   ice::IceConfig c;
@@ -153,7 +85,7 @@ struct Agent {
   }
   io::IceAgentDriver driver;
   ice::RelayGlue glue;
-  std::unique_ptr<TurnLink> turn;
+  std::unique_ptr<io::TurnLink> turn;
   int index;
   bool prefix;
 };
@@ -184,16 +116,28 @@ class Peer {
       a->say("ufrag " + creds.ufrag);
       a->say("pwd " + creds.pwd);
       if (opts_.turn) {
-        a->turn = std::make_unique<TurnLink>(io_, a->driver, opts_.turn_tcp);
-        if (!a->turn->open(bind, *opts_.turn)) return false;
-        TurnLink* link = a->turn.get();
+        io::TurnServerSpec spec;
+        spec.server = *opts_.turn;
+        spec.transport = opts_.turn_tls   ? turn::Transport::Tls
+                         : opts_.turn_tcp ? turn::Transport::Tcp
+                                          : turn::Transport::Udp;
+        spec.username = opts_.turn_user;
+        spec.password = opts_.turn_pass;
+        spec.ca_file = opts_.turn_ca;
+        spec.server_name = opts_.turn_name;
+        spec.verify = opts_.turn_verify;
+        auto* driver = &a->driver;
+        a->turn = std::make_unique<io::TurnLink>(
+            io_, spec,
+            [driver](std::span<std::uint8_t> b, std::size_t) { driver->on_server_input(0, b); },
+            [](const std::string& why) { std::cerr << "ice_peer: TURN link: " << why << '\n'; });
+        if (auto err = a->turn->open(bind.ip())) {
+          std::cerr << "ice_peer: " << *err << '\n';
+          return false;
+        }
+        io::TurnLink* link = a->turn.get();
         a->driver.set_relay(a->glue, [link](std::size_t, ByteView b) { link->send(b); });
-        turn::ClientConfig tc;
-        tc.server = *opts_.turn;
-        tc.transport = opts_.turn_tcp ? turn::Transport::Tcp : turn::Transport::Udp;
-        tc.username = opts_.turn_user;
-        tc.password = opts_.turn_pass;
-        a->glue.add_server(Clock::now(), tc);
+        a->glue.add_server(Clock::now(), spec.client_config(std::time(nullptr)));
       }
       // iceTransportPolicy "relay": the socket stays open for nothing but
       // no host (nor srflx) candidate is gathered.
@@ -343,6 +287,14 @@ int main(int argc, char** argv) {
       opts.turn_pass = argv[++i];
     } else if (a == "--turn-tcp") {
       opts.turn_tcp = true;
+    } else if (a == "--turn-tls") {
+      opts.turn_tls = true;
+    } else if (a == "--turn-ca" && i + 1 < argc) {
+      opts.turn_ca = argv[++i];
+    } else if (a == "--turn-name" && i + 1 < argc) {
+      opts.turn_name = argv[++i];
+    } else if (a == "--turn-no-verify") {
+      opts.turn_verify = false;
     } else if (a == "--relay-only") {
       opts.relay_only = true;
     } else {

@@ -372,6 +372,20 @@ TEST_F(TurnServerTest, AllowedByConfig) {
   EXPECT_EQ(srv().counters().denied_peers[static_cast<int>(PeerDenial::Configured)], 1u);
 }
 
+// The gateway's embedded TURN: relays reach the gateway's own addresses
+// (loopback and private included) and nothing else.
+TEST(TurnLimits, AllowedPeersOnly) {
+  Limits l;
+  l.allowed_peers_only = true;
+  l.allowed_peers.push_back(*IpRange::parse("127.0.0.1/32"));
+  l.allowed_peers.push_back(*IpRange::parse("10.0.0.7/32"));
+  EXPECT_EQ(check_peer(l, *IpAddress::parse("127.0.0.1")), PeerDenial::None);
+  EXPECT_EQ(check_peer(l, *IpAddress::parse("10.0.0.7")), PeerDenial::None);
+  EXPECT_EQ(check_peer(l, *IpAddress::parse("10.0.0.8")), PeerDenial::Configured);
+  EXPECT_EQ(check_peer(l, *IpAddress::parse("198.51.100.1")), PeerDenial::Configured);
+  EXPECT_EQ(check_peer(l, *IpAddress::parse("::1")), PeerDenial::Configured);
+}
+
 TEST_F(TurnServerTest, QuotasPerUserTotalAndPorts) {
   cfg.limits.max_allocations_per_user = 1;
   cfg.limits.max_allocations_total = 2;

@@ -53,6 +53,7 @@ PeerDenial check_peer(const Limits& l, const IpAddress& peer_in) {
   };
   if (in(l.denied_peers)) return PeerDenial::Configured;
   if (in(l.allowed_peers)) return PeerDenial::None;
+  if (l.allowed_peers_only) return PeerDenial::Configured;
   // 0.0.0.0/8 "this network" and :: never name a reachable peer.
   if (peer.is_unspecified() || (peer.is_v4() && peer.data()[0] == 0)) return PeerDenial::Unspecified;
   // Multicast and broadcast would turn one packet into many.

@@ -38,6 +38,10 @@ struct Limits {
   bool allow_rfc5766_channels = false;
   std::vector<IpRange> denied_peers;   // checked first
   std::vector<IpRange> allowed_peers;  // exceptions to the built-in categories
+  // Relay only to `allowed_peers` (e.g. a TURN server embedded in the
+  // gateway that exists to reach the gateway's own media port, and must
+  // not be anyone's relay to the rest of the network).
+  bool allowed_peers_only = false;
 };
 
 // Why a peer address was refused; each reason has its own counter.

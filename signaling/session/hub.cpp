@@ -140,6 +140,8 @@ void SessionHub::hello(Instant now, ConnectionId id, Connection& conn, const Req
   WelcomeMessage w;
   w.id = rid;
   w.ice_servers = config_.ice_servers;
+  if (config_.session_ice_servers)
+    for (auto& extra : config_.session_ice_servers(user)) w.ice_servers.push_back(std::move(extra));
   w.resume_window_s = static_cast<std::uint32_t>(
       std::chrono::duration_cast<std::chrono::seconds>(config_.resume_window).count());
   w.max_message_bytes = config_.max_message_bytes;

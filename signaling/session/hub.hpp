@@ -35,6 +35,11 @@ struct HubConfig {
   std::size_t max_sessions = 10000;
   std::size_t max_queued_events = 512;   // kept for a detached session
   std::vector<IceServer> ice_servers;
+  // Per-session ICE servers, appended to `ice_servers` in every `welcome`
+  // (resumed ones too): credentials minted for this session, e.g. TURN REST
+  // API ephemeral ones from the gateway's embedded TURN server. Gets the
+  // token user ("" without auth).
+  std::function<std::vector<IceServer>(const std::string& user)> session_ice_servers;
   AuthConfig auth;
   MessageLimits limits;
   // Wall clock for token expiry; tests pass a fixed one. Default: system clock.

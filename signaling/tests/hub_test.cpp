@@ -77,6 +77,27 @@ TEST(Hub, HelloWelcomeAndHelloRequired) {
   EXPECT_EQ(h.send(1, {{"type", "hello"}, {"id", 2}})["code"], "bad-message");
 }
 
+// The gateway's embedded TURN mints credentials for each welcome.
+TEST(Hub, SessionIceServersAreAppendedPerWelcome) {
+  HubConfig cfg;
+  cfg.ice_servers = {{{"stun:127.0.0.1:3478"}, "", ""}};
+  int minted = 0;
+  cfg.session_ice_servers = [&minted](const std::string& user) {
+    ++minted;
+    return std::vector<IceServer>{
+        {{"turn:127.0.0.1:3478"}, std::to_string(minted) + ":" + (user.empty() ? "floe" : user), "pw"}};
+  };
+  Harness h(std::move(cfg));
+  h.hub.on_open(h.now, 1, "peer");
+  auto w = h.send(1, {{"type", "hello"}, {"id", 1}});
+  ASSERT_EQ(w["iceServers"].size(), 2u);
+  EXPECT_EQ(w["iceServers"][0]["urls"][0], "stun:127.0.0.1:3478");
+  EXPECT_EQ(w["iceServers"][1]["username"], "1:floe");
+  EXPECT_EQ(w["iceServers"][1]["credential"], "pw");
+  h.hub.on_open(h.now, 2, "peer");
+  EXPECT_EQ(h.send(2, {{"type", "hello"}, {"id", 1}})["iceServers"][1]["username"], "2:floe");
+}
+
 TEST(Hub, BadInputGetsErrorsAndSessionCarriesOn) {
   Harness h;
   h.open_session(1);
