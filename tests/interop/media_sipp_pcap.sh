@@ -50,8 +50,9 @@ sleep 0.5
 sipp -sn uac_pcap 127.0.0.1:"$UAS_PORT" -i 127.0.0.1 -p "$UAC_PORT" -mp "$UAC_MEDIA" -m 1 \
   -timeout 30s -nostdin > uac.out 2>&1 &
 UAC=$!; PIDS+=("$UAC")
-# Two seconds into the call a third party sprays RTP at the port.
-sleep 2
+# Three seconds into the call (the G.711 capture lasts 7 s) a third party
+# sprays RTP at the port.
+sleep 3
 python3 -c '
 import socket, struct, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0))
