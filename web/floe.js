@@ -170,6 +170,20 @@ export class FloeCall extends EventTarget {
     this._setState('accepted');
   }
 
+  /**
+   * Restarts ICE (RFC 8445 §9), e.g. after the network changed: a new offer
+   * with fresh ICE credentials goes to Floe as `offer`; Floe's `answer` and
+   * candidates are applied as for the first one. Media keeps flowing on the
+   * old path until the new one is selected.
+   * @returns {Promise<void>} once Floe has accepted the new offer
+   */
+  async restartIce() {
+    if (!this.pc || !['early', 'answered', 'accepted'].includes(this.state))
+      throw new FloeError('bad-state', 'only a call with an answer can restart ICE');
+    await this.pc.setLocalDescription(await this.pc.createOffer({ iceRestart: true }));
+    await this._client.request('offer', { callId: this.id, sdp: this.pc.localDescription.sdp });
+  }
+
   /** Declines an incoming call. @param {string} [reason] */
   async reject(reason = 'rejected') {
     await this._client.request('reject', { callId: this.id, reason });

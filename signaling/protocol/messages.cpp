@@ -185,6 +185,12 @@ std::optional<RequestBody> read_body(std::string_view type, Reader& r, const Mes
     a.sdp = r.string("sdp", lim.max_sdp, true, true).value_or("");
     return a;
   }
+  if (type == "offer") {
+    RenegotiateRequest o;
+    o.call_id = r.call_id();
+    o.sdp = r.string("sdp", lim.max_sdp, true, true).value_or("");
+    return o;
+  }
   if (type == "reject") {
     RejectRequest j;
     j.call_id = r.call_id();

@@ -60,6 +60,12 @@ struct AcceptRequest {
   std::string call_id;
   std::string sdp;  // answer to an incoming offer
 };
+// A new offer inside an established call (renegotiation, e.g. after
+// RTCPeerConnection.restartIce()); Floe answers with `answer`.
+struct RenegotiateRequest {
+  std::string call_id;
+  std::string sdp;  // offer
+};
 struct RejectRequest {
   std::string call_id;
   std::string reason;
@@ -69,7 +75,7 @@ struct PingRequest {};
 using RequestBody =
     std::variant<HelloRequest, RegisterRequest, CallRequest, CandidateRequest,
                  EndOfCandidatesRequest, HangupRequest, DtmfRequest, AcceptRequest,
-                 RejectRequest, PingRequest>;
+                 RejectRequest, PingRequest, RenegotiateRequest>;
 
 struct Request {
   RequestId id;

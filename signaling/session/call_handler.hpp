@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -94,6 +95,15 @@ class CallHandler {
   virtual void candidate(const CallContext& ctx, const IceCandidate& candidate) = 0;
   virtual void end_of_candidates(const CallContext& ctx) = 0;
   virtual void dtmf(const CallContext& ctx, const std::string& digits, std::uint32_t duration_ms) = 0;
+  // A new offer from the browser inside a call that has a media session
+  // (renegotiation; an ICE restart brings new ice-ufrag/pwd). The handler
+  // answers through the call's sink (answer(sdp), then candidates) and
+  // returns nullopt; or returns why it cannot, and the call goes on as
+  // before. The default: calls that cannot renegotiate.
+  virtual std::optional<std::string> renegotiate(const CallContext& /*ctx*/,
+                                                 const sdp::SessionDescription& /*offer*/) {
+    return std::string("this call does not accept new offers");
+  }
   // The browser hung up, or its session expired ("session-expired").
   virtual void hangup(const CallContext& ctx, const std::string& reason) = 0;
   // A session registered (or dropped) a user name the handler may ring.

@@ -126,6 +126,28 @@ void SessionHub::call_request(Session& s, const RequestId& rid, const RequestBod
             send_to_session(s, ack_json(rid, ctx.key.call_id));
             handler_.accept(ctx, answer.value());
           },
+          [&](const RenegotiateRequest& r) {
+            // Only a call whose first offer/answer completed has a media
+            // session to renegotiate (RFC 3264 §8).
+            if (call.state == "calling" || call.state == "ringing" || call.state == "incoming") {
+              send_error(s, {rid, ErrorCode::BadMessage,
+                             "call '" + ctx.key.call_id + "' has no answer yet to renegotiate",
+                             ctx.key.call_id});
+              return;
+            }
+            auto offer = sdp::parse(r.sdp);
+            if (!offer.ok()) {
+              send_error(s, {rid, ErrorCode::BadSdp, "SDP offer " + offer.error().to_string(),
+                             ctx.key.call_id});
+              return;
+            }
+            // The handler decides first, so the request gets either an ack
+            // or an error (its answer comes as an `answer` event).
+            if (auto why = handler_.renegotiate(ctx, offer.value()))
+              send_error(s, {rid, ErrorCode::UnsupportedSdp, *why, ctx.key.call_id});
+            else
+              send_to_session(s, ack_json(rid, ctx.key.call_id));
+          },
           [&](const RejectRequest& r) {
             if (call.outgoing) {
               send_error(s, {rid, ErrorCode::BadMessage,
@@ -159,7 +181,9 @@ void SessionHub::deliver(Instant now, const CallKey& key, CallEvent ev) {
   std::visit(
       Overloaded{
           [&](event::Answer& a) {
-            if (!call.outgoing) return;
+            // Floe made the first offer of an incoming call; it answers only
+            // the browser's later offers (renegotiation).
+            if (!call.outgoing && call.state == "incoming") return;
             if (call.state == "calling") call.state = "early";
             send_to_session(session, answer_json(id, a.sdp));
           },

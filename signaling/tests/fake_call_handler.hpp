@@ -98,6 +98,21 @@ class FakeCallHandler : public CallHandler {
   void dtmf(const CallContext&, const std::string& digits, std::uint32_t ms) override {
     log.push_back("dtmf " + digits + " " + std::to_string(ms));
   }
+  // Answers a new offer in an answered call the way call() answered the
+  // first one (the same dummy transport).
+  std::optional<std::string> renegotiate(const CallContext& ctx,
+                                         const sdp::SessionDescription& offer) override {
+    log.push_back("offer");
+    for (auto& s : sinks) {
+      if (s->key() != ctx.key) continue;
+      auto result = sdp::create_answer(offer, sdp::default_audio_capabilities(), local_options());
+      if (!result.ok()) return result.error().message;
+      last_answer = sdp::to_string(result.value().local);
+      s->answer(last_answer);
+      return std::nullopt;
+    }
+    return std::string("the fake handler does not know this call");
+  }
   void hangup(const CallContext& ctx, const std::string& reason) override {
     log.push_back("hangup " + reason);
     incoming.erase(ctx.key.call_id);
