@@ -1,6 +1,7 @@
 #include "signaling/sdp/offer_answer.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <set>
 
 #include "base/random.hpp"
@@ -162,6 +163,25 @@ std::optional<NegotiationError> read_remote(const SessionDescription& sdp, std::
 }
 
 // Why an offered section cannot be accepted; empty when it can.
+// The pre-RFC 8841 form (draft-ietf-mmusic-sctp-sdp-05, still sent by
+// aiortc 1.4 and old browsers): "m=application <port> DTLS/SCTP <sctp-port>"
+// with "a=sctpmap:<sctp-port> webrtc-datachannel <streams>". Returns the
+// SCTP port when the section is in that form.
+std::optional<std::uint16_t> legacy_sctp_port(const MediaDescription& m) {
+  if (m.proto != "DTLS/SCTP" || m.formats.size() != 1) return std::nullopt;
+  std::uint16_t port = 0;
+  const auto& f = m.formats.front();
+  auto [end, ec] = std::from_chars(f.data(), f.data() + f.size(), port);
+  if (ec != std::errc() || end != f.data() + f.size()) return std::nullopt;
+  const std::string want = f + " " + kDataChannelFormat;
+  for (const auto& a : m.other)
+    if (a.name == "sctpmap" && a.value &&
+        a.value->compare(0, want.size(), want) == 0 &&
+        (a.value->size() == want.size() || (*a.value)[want.size()] == ' '))
+      return port;
+  return std::nullopt;
+}
+
 std::string reject_reason(const MediaDescription& om, const Capabilities& caps) {
   if (om.port == 0 && !om.bundle_only) return "the offer disabled it (port 0)";
   if (om.media == "audio" || om.media == "video") {
@@ -173,9 +193,10 @@ std::string reject_reason(const MediaDescription& om, const Capabilities& caps) 
   }
   if (om.media == "application") {
     if (!caps.data_channel) return "data channels are not enabled";
+    if (legacy_sctp_port(om)) return {};
     if (om.proto != "UDP/DTLS/SCTP" ||
         std::find(om.formats.begin(), om.formats.end(), kDataChannelFormat) == om.formats.end())
-      return "only UDP/DTLS/SCTP webrtc-datachannel is supported";
+      return "only UDP/DTLS/SCTP webrtc-datachannel (or DTLS/SCTP with a=sctpmap) is supported";
     return {};
   }
   return "media type " + om.media + " is not supported";
@@ -289,11 +310,20 @@ NegotiationResult create_answer(const SessionDescription& offer, const Capabilit
         if (om.media == "audio") have_audio = true;
       } else {
         nm.direction = Direction::SendRecv;
-        am.formats = {kDataChannelFormat};
-        am.sctp_port = options.sctp_port;
         am.max_message_size = options.max_message_size;
-        nm.remote_sctp_port = om.sctp_port.value_or(5000);
         nm.remote_max_message_size = om.max_message_size.value_or(65536);
+        if (auto legacy = legacy_sctp_port(om)) {
+          // Answer in the form offered: the port is the format, and
+          // sctpmap's third field is the stream count (we take 65535).
+          am.formats = {std::to_string(options.sctp_port)};
+          am.other.push_back({"sctpmap", std::to_string(options.sctp_port) + " " +
+                                             kDataChannelFormat + " 65535"});
+          nm.remote_sctp_port = *legacy;
+        } else {
+          am.formats = {kDataChannelFormat};
+          am.sctp_port = options.sctp_port;
+          nm.remote_sctp_port = om.sctp_port.value_or(5000);
+        }
       }
     }
     ans.media.push_back(std::move(am));

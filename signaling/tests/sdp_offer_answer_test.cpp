@@ -292,3 +292,44 @@ TEST(SdpOfferAnswer, AnswerDirectionMustFitOffer) {
 
 }  // namespace
 }  // namespace floe::sdp
+
+namespace floe::sdp {
+namespace {
+
+// aiortc 1.4 (and old browsers) offer the pre-RFC 8841 form; the answer
+// must use the same form or the peer cannot find its SCTP port.
+TEST(SdpOfferAnswer, LegacyDtlsSctpSctpmapIsAnsweredInTheSameForm) {
+  std::string text = samples::kChromeOffer;
+  auto replace = [&](const std::string& from, const std::string& to) {
+    auto at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    text.replace(at, from.size(), to);
+  };
+  replace("m=application 9 UDP/DTLS/SCTP webrtc-datachannel", "m=application 9 DTLS/SCTP 5001");
+  replace("a=sctp-port:5000", "a=sctpmap:5001 webrtc-datachannel 1024");
+  auto r = create_answer(parsed(text), default_audio_capabilities(), local_options());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  const auto* app = r.value().first("application");
+  ASSERT_NE(app, nullptr);
+  ASSERT_TRUE(app->accepted) << app->reject_reason;
+  EXPECT_EQ(app->remote_sctp_port, 5001);
+  const std::string answer = to_string(r.value().local);
+  EXPECT_NE(answer.find("m=application 9 DTLS/SCTP 5000\r\n"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("a=sctpmap:5000 webrtc-datachannel 65535\r\n"), std::string::npos) << answer;
+  EXPECT_EQ(answer.find("a=sctp-port"), std::string::npos);
+  // The answer parses back and still reads as the legacy form.
+  auto back = parsed(answer);
+  ASSERT_EQ(back.media.size(), 3u);
+  EXPECT_EQ(back.media[2].proto, "DTLS/SCTP");
+
+  // DTLS/SCTP without a matching sctpmap is not a data channel.
+  std::string bad = text;
+  bad.replace(bad.find("a=sctpmap:5001"), 14, "a=sctpmap:5002");
+  auto r2 = create_answer(parsed(bad), default_audio_capabilities(), local_options());
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ(r2.value().first("application"), nullptr);
+  EXPECT_EQ(r2.value().local.media[2].port, 0);
+}
+
+}  // namespace
+}  // namespace floe::sdp

@@ -84,8 +84,10 @@ async def main(url):
 
     pc = RTCPeerConnection()
     # aiortc 1.4 offers the pre-RFC 8841 "DTLS/SCTP <port>" + a=sctpmap form by
-    # default, which Floe's SDP layer rejects; ask for what browsers send.
-    pc._sctpLegacySdp = False
+    # default; LEGACY_SCTP=1 keeps it (Floe must answer in that form), else
+    # ask for what browsers send (RFC 8841).
+    legacy = os.environ.get("LEGACY_SCTP") == "1"
+    pc._sctpLegacySdp = legacy
     pc.addTrack(Tone())
     dc = pc.createDataChannel("floe")
     frames = {"all": 0, "loud": 0}
@@ -127,6 +129,13 @@ async def main(url):
         elif m["type"] == "end-of-candidates":
             break
     check(len(candidates) > 0, f"Floe trickled {len(candidates)} candidate(s) and end-of-candidates")
+    if legacy:
+        check("DTLS/SCTP 5000" in pc.localDescription.sdp and "a=sctpmap:" in pc.localDescription.sdp,
+              "aiortc offered the legacy m=application DTLS/SCTP + a=sctpmap form")
+        check("m=application 9 DTLS/SCTP 5000" in answer["sdp"]
+              and "a=sctpmap:5000 webrtc-datachannel" in answer["sdp"]
+              and "a=sctp-port" not in answer["sdp"],
+              "Floe answered in the same legacy form")
     advertised = os.environ.get("EXPECT_ADVERTISED")
     if advertised:
         check(all(c.split()[4] == advertised for c in candidates),
