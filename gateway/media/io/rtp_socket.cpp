@@ -25,6 +25,7 @@ std::error_code RtpSocket::bind(const SocketAddress& rtp, std::optional<SocketAd
     part->socket = std::make_unique<floe::io::UdpSocket>(io_);
     if (auto ec = part->socket->open(at, kSocketBuffer)) return ec;
     part->batch = std::make_unique<floe::io::RecvBatch>(kBatch, kSlot);
+    part->out = std::make_unique<floe::io::SendBatch>(kBatch, kScratch);
     part->component = c;
     local = part->socket->local_address();
     out = std::move(part);
@@ -117,6 +118,10 @@ void RtpSocket::on_readable(Part& part) {
       receiver_.on_datagram(c, *from, scratch_, bytes.size());
       if (!*alive) return;  // the receiver closed us
     }
+    if (n > 0) {
+      receiver_.on_batch_end();
+      if (!*alive) return;
+    }
     if (n < part.batch->capacity()) break;
   }
   arm(part);
@@ -129,6 +134,41 @@ bool RtpSocket::send_rtp(ByteView datagram, const SocketAddress& to) {
   }
   ++counters_.sent;
   return true;
+}
+
+bool RtpSocket::queue(Part* part, ByteView datagram, const SocketAddress& to) {
+  if (!part) {
+    ++counters_.send_failures;
+    return false;
+  }
+  if (part->out->full()) flush(part);
+  if (!part->out->push(datagram, to)) {
+    ++counters_.send_failures;  // larger than a slot
+    return false;
+  }
+  return true;
+}
+
+void RtpSocket::flush(Part* part) {
+  if (!part || part->out->empty()) return;
+  const std::size_t queued = part->out->size();
+  const std::size_t sent = part->socket->send(*part->out);
+  counters_.sent += sent;
+  counters_.send_failures += queued - sent;
+  ++counters_.batches_sent;
+}
+
+bool RtpSocket::queue_rtp(ByteView datagram, const SocketAddress& to) {
+  return queue(rtp_.get(), datagram, to);
+}
+
+bool RtpSocket::queue_rtcp(ByteView datagram, const SocketAddress& to) {
+  return queue(rtcp_ ? rtcp_.get() : rtp_.get(), datagram, to);
+}
+
+void RtpSocket::flush() {
+  flush(rtp_.get());
+  flush(rtcp_.get());
 }
 
 bool RtpSocket::send_rtcp(ByteView datagram, const SocketAddress& to) {

@@ -29,13 +29,17 @@ class RtpSocketReceiver {
   // With rtcp-mux, `component` is decided by looks_like_rtcp().
   virtual void on_datagram(Component component, const SocketAddress& from,
                            std::span<std::uint8_t> buffer, std::size_t length) = 0;
+  // After the datagrams of one receive batch were delivered: the moment to
+  // flush() sends queued while handling them (one sendmmsg per batch).
+  virtual void on_batch_end() {}
 };
 
 struct RtpSocketCounters {
   std::uint64_t received = 0;
   std::uint64_t truncated = 0;      // larger than a slot, or an unknown address family
   std::uint64_t sent = 0;
-  std::uint64_t send_failures = 0;
+  std::uint64_t send_failures = 0;  // refused by the kernel (or socket closed)
+  std::uint64_t batches_sent = 0;   // sendmmsg flushes
   std::uint64_t bind_retries = 0;   // port pairs skipped because a bind failed
 };
 
@@ -69,6 +73,12 @@ class RtpSocket {
   bool send_rtp(ByteView datagram, const SocketAddress& to);
   // From the RTCP socket, or the RTP one with rtcp-mux.
   bool send_rtcp(ByteView datagram, const SocketAddress& to);
+  // Copy into a send batch instead (flushed when full); flush() sends what
+  // is queued with one sendmmsg per socket. Call it from on_batch_end() or
+  // before returning to the io_context.
+  bool queue_rtp(ByteView datagram, const SocketAddress& to);
+  bool queue_rtcp(ByteView datagram, const SocketAddress& to);
+  void flush();
 
   const RtpSocketCounters& counters() const { return counters_; }
 
@@ -76,11 +86,14 @@ class RtpSocket {
   struct Part {
     std::unique_ptr<floe::io::UdpSocket> socket;
     std::unique_ptr<floe::io::RecvBatch> batch;
+    std::unique_ptr<floe::io::SendBatch> out;
     Component component;
   };
   std::error_code bind(const SocketAddress& rtp, std::optional<SocketAddress> rtcp);
   void arm(Part& part);
   void on_readable(Part& part);
+  bool queue(Part* part, ByteView datagram, const SocketAddress& to);
+  void flush(Part* part);
 
   boost::asio::io_context& io_;
   RtpSocketReceiver& receiver_;

@@ -27,6 +27,8 @@ struct Received {
 struct Recorder : floe::media::io::RtpSocketReceiver {
   std::vector<Received> got;
   RtpSocket* close_on_first = nullptr;
+  int batch_ends = 0;
+  void on_batch_end() override { ++batch_ends; }
   void on_datagram(Component c, const SocketAddress& from, std::span<std::uint8_t> buffer,
                    std::size_t length) override {
     got.push_back({c, from, {buffer.begin(), buffer.begin() + static_cast<long>(length)},
@@ -199,4 +201,36 @@ TEST(RtpSocket, ExplicitAddressesWithoutARange) {
   ASSERT_TRUE(peer.send_to(rtcp_rr(), sock.rtcp_address()));
   ASSERT_TRUE(run_until(io, [&] { return rec.got.size() == 1; }));
   EXPECT_EQ(rec.got[0].component, Component::Rtcp);
+}
+
+TEST(RtpSocket, QueuedSendsGoOutInOneBatchPerFlush) {
+  boost::asio::io_context io;
+  Recorder rec, far;
+  RtpSocket sock(io, rec), peer(io, far);
+  RtpPortRange range(base_port(), static_cast<std::uint16_t>(base_port() + 19));
+  ASSERT_FALSE(sock.open(range, kLoopback, false));
+  ASSERT_FALSE(peer.open(range, kLoopback, true));
+  // 40 RTP (more than one 32-slot batch: the first flushes itself) and 2 RTCP.
+  for (int i = 0; i < 40; ++i)
+    ASSERT_TRUE(sock.queue_rtp(rtp_packet(static_cast<std::uint16_t>(i)), peer.rtp_address()));
+  ASSERT_TRUE(sock.queue_rtcp(rtcp_rr(), peer.rtp_address()));
+  ASSERT_TRUE(sock.queue_rtcp(rtcp_rr(), peer.rtp_address()));
+  EXPECT_EQ(sock.counters().batches_sent, 1u);
+  sock.flush();
+  EXPECT_EQ(sock.counters().batches_sent, 3u);  // the RTP rest + the RTCP socket
+  EXPECT_EQ(sock.counters().sent, 42u);
+  EXPECT_EQ(sock.counters().send_failures, 0u);
+  sock.flush();  // nothing queued: no system call
+  EXPECT_EQ(sock.counters().batches_sent, 3u);
+  ASSERT_TRUE(run_until(io, [&] { return far.got.size() == 42; }));
+  std::size_t rtcp = 0;
+  for (const auto& g : far.got) {
+    rtcp += g.component == Component::Rtcp;
+    EXPECT_EQ(g.from, g.component == Component::Rtcp ? sock.rtcp_address() : sock.rtp_address());
+  }
+  EXPECT_EQ(rtcp, 2u);
+  EXPECT_GE(far.batch_ends, 1);
+  EXPECT_LE(far.batch_ends, 42);
+  std::vector<std::uint8_t> huge(RtpSocket::kScratch + 1);
+  EXPECT_FALSE(sock.queue_rtp(huge, peer.rtp_address()));
 }
