@@ -141,6 +141,15 @@ std::string Message::to_string() const {
   return out;
 }
 
+std::size_t Message::serialized_size() const {
+  std::size_t n = is_request_ ? method.size() + 1 + request_uri.to_string().size() + 10
+                              : 8 + 3 + 1 + reason.size() + 2;
+  for (const auto& h : headers)
+    if (h.name != "Content-Length") n += h.name.size() + 2 + h.value.size() + 2;
+  n += 16 + std::to_string(body.size()).size() + 4 + body.size();
+  return n;
+}
+
 Bytes Message::serialize() const {
   auto s = to_string();
   return Bytes(s.begin(), s.end());

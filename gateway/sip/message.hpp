@@ -66,6 +66,8 @@ class Message {
   // Start line, headers, a Content-Length computed from the body, body.
   Bytes serialize() const;
   std::string to_string() const;
+  // serialize().size(), computed without building the bytes.
+  std::size_t serialized_size() const;
 
  private:
   bool is_request_ = true;

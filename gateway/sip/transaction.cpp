@@ -60,6 +60,7 @@ Instant ClientTransaction::next_timeout() const {
 void ClientTransaction::transport_error() {
   if (terminated()) return;
   timed_out_ = true;
+  transport_failed_ = true;
   state_ = State::Terminated;
 }
 

@@ -34,6 +34,12 @@ class ClientTransaction {
   bool terminated() const { return state_ == State::Terminated; }
   // Timer B or F fired: the TU sees this as a 408 (§8.1.3.1).
   bool timed_out() const { return timed_out_; }
+  // The transport reported a failure (timed_out() too): a 503 for the TU.
+  bool transport_failed() const { return transport_failed_; }
+  // Before a final response: Calling, Trying or Proceeding.
+  bool pending() const {
+    return state_ == State::Calling || state_ == State::Trying || state_ == State::Proceeding;
+  }
 
   // A response whose branch and CSeq method match (§17.1.3). Returns it when
   // the TU must see it; retransmissions the transaction absorbs give nullopt.
@@ -59,6 +65,7 @@ class ClientTransaction {
   bool reliable_;
   State state_;
   bool timed_out_ = false;
+  bool transport_failed_ = false;
   Duration interval_;           // current A/E interval
   Instant retransmit_at_ = kNever;  // A or E
   Instant timeout_at_ = kNever;     // B, F, or M

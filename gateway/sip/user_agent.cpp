@@ -103,6 +103,7 @@ std::uint64_t UserAgent::start_client(Instant now, Message request, RequestInfo 
   if (!request.has("Max-Forwards")) request.add("Max-Forwards", "70");
   if (!request.has("User-Agent") && !cfg_.user_agent.empty())
     request.add("User-Agent", cfg_.user_agent);
+  apply_size_rule(request, via, *target, info);
   std::string key = branch + "|" + request.method;
   info.request = request;
   info.key = key;
@@ -383,33 +384,6 @@ void UserAgent::release_request_info(std::uint64_t handle, const std::string& ke
   requests_.erase(it);
 }
 
-bool UserAgent::on_reliable_provisional(Instant now, const DialogId& id, const Message& response) {
-  auto it = dialogs_.find(id);
-  auto rseq_text = trim(response.header("RSeq"));
-  auto rseq = parse_decimal(rseq_text, 0xFFFFFFFFul);
-  auto cseq = response.cseq();
-  if (it == dialogs_.end() || !rseq || *rseq == 0 || !cseq) return true;  // §7.1: no valid RSeq
-  DialogEntry& de = it->second;
-  // §4: the first reliable provisional sets the sequence; a later one is
-  // processed only if its RSeq is exactly one higher. Lower or equal is a
-  // retransmission (our PRACK is on its way); higher means one was lost
-  // and will be retransmitted in order.
-  if (de.last_rseq && *rseq != *de.last_rseq + 1) {
-    ++stats_.reliable_1xx_dropped;
-    return false;
-  }
-  de.last_rseq = static_cast<std::uint32_t>(*rseq);
-  // §7.2: PRACK in the early dialog, RAck = RSeq, CSeq number and method.
-  Message prack = de.dialog.make_request("PRACK");
-  prack.add("RAck", std::to_string(*rseq) + " " + cseq->to_string());
-  RequestInfo info;
-  info.dialog = id;
-  info.internal = true;
-  start_client(now, std::move(prack), std::move(info), next_id_++);
-  ++stats_.pracks_sent;
-  return true;
-}
-
 void UserAgent::schedule_dialog(const DialogId& id, const DialogEntry& d) {
   Instant at = std::min(d.ok_next, d.ok_deadline);
   if (at != kNever) timers_.push({at, TimerKind::Dialog, {}, id});
@@ -531,6 +505,7 @@ void UserAgent::collect(Instant now) {
     }
     std::uint64_t handle = e.handle;
     bool failed = e.tx.timed_out();
+    const bool transport_failed = e.tx.transport_failed();
     Message req = failed ? e.tx.request() : Message{};  // only failures report it
     clients_.erase(it);
     auto info = requests_.find(handle);
@@ -543,7 +518,7 @@ void UserAgent::collect(Instant now) {
         UaEvent ev;
         ev.kind = UaEvent::Kind::RequestFailed;
         ev.id = handle;
-        ev.status = 408;
+        ev.status = transport_failed ? 503 : 408;
         ev.dialog = info->second.dialog;
         emit(std::move(ev));
         if (req.method == "INVITE") drop_early_dialogs(req);
@@ -553,7 +528,7 @@ void UserAgent::collect(Instant now) {
             UaEvent end;
             end.kind = UaEvent::Kind::DialogTerminated;
             end.dialog = d->first;
-            end.status = 408;
+            end.status = transport_failed ? 503 : 408;
             emit(std::move(end));
             dialogs_.erase(d);
           }

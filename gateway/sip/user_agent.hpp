@@ -51,6 +51,11 @@ struct UserAgentConfig {
   // The PRACK carries no body (an offer in a reliable provisional is not
   // answered in the PRACK). false: neither advertised nor PRACKed.
   bool use_100rel = true;
+  // §18.1.1: a request bigger than this (1300 bytes: path MTU unknown) that
+  // would go over UDP goes over TCP instead (Via says TCP), unless its URI
+  // says transport=udp. If the TCP connection fails (the driver calls
+  // handle_transport_error) it is resent over UDP. 0: never switch.
+  std::size_t udp_max_request = 1300;
 };
 
 struct UaEvent {
@@ -82,6 +87,9 @@ struct UaStats {
   std::uint64_t transmits = 0;
   std::uint64_t pracks_sent = 0;            // RFC 3262 PRACKs for reliable provisionals
   std::uint64_t reliable_1xx_dropped = 0;   // retransmitted or out of RSeq order
+  std::uint64_t udp_to_tcp_switches = 0;    // §18.1.1 large requests
+  std::uint64_t tcp_to_udp_fallbacks = 0;   // ... whose TCP connection failed
+  std::uint64_t transport_errors = 0;       // handle_transport_error calls
 };
 
 class UserAgent {
@@ -90,6 +98,12 @@ class UserAgent {
 
   void handle_input(Instant now, Transport transport, const SocketAddress& source, ByteView bytes);
   void handle_timeout(Instant now);
+  // The driver could not deliver to `destination` over a stream transport
+  // (connect, TLS handshake or write failed). Pending client transactions
+  // to it fail at once with 503 (§8.1.3.1), or go back to UDP when only
+  // their size moved them to TCP (§18.1.1); server transactions answering
+  // there end.
+  void handle_transport_error(Instant now, Transport transport, const SocketAddress& destination);
   Instant next_timeout() const;
   std::optional<Transmit> poll_transmit();
   std::optional<UaEvent> poll_event();
@@ -156,6 +170,8 @@ class UserAgent {
     bool manual_ack = false;
     int retries_422 = 0;
     bool internal = false;  // the UA's own request (PRACK): no events to the TU
+    bool mtu_switched = false;  // sent over TCP only because of its size
+    bool udp_only = false;      // ... and that TCP connection failed
   };
   struct ServerEntry {
     std::uint64_t id;
@@ -177,6 +193,8 @@ class UserAgent {
   std::optional<Target> route(const Message& request) const;
   std::optional<Target> resolve(const Uri& uri) const;
   std::uint64_t start_client(Instant now, Message request, RequestInfo info, std::uint64_t handle);
+  // §18.1.1: moves a large UDP request to TCP (rewriting its Via).
+  void apply_size_rule(Message& request, Via& via, Target& target, RequestInfo& info);
   void on_response(Instant now, Message response);
   void on_client_response(Instant now, std::uint64_t handle, const Message& response);
   void release_request_info(std::uint64_t handle, const std::string& key, const Message& response);

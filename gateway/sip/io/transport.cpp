@@ -57,6 +57,7 @@ struct SipTransport::Connection {
   std::array<std::uint8_t, 16384> buf{};
   std::deque<Bytes> queue;  // bytes waiting for the connection or the previous write
   bool connected = false;
+  bool outgoing = false;
   bool writing = false;
   Instant partial_since = kNever;  // when the framer last started holding a partial message
 };
@@ -277,6 +278,8 @@ void SipTransport::start_read(const std::shared_ptr<Connection>& c) {
 void SipTransport::send_stream(Transport transport, const SocketAddress& to, Bytes bytes) {
   if (transport == Transport::Tls && !tls_) {
     ++stats_.send_errors;  // TLS was not configured: never fall back to plain text
+    ++stats_.delivery_failures;
+    ua_.handle_transport_error(Clock::now(), transport, to);  // kick() is polling: no re-entry
     return;
   }
   auto it = connections_.find({transport, to});
@@ -289,11 +292,14 @@ void SipTransport::send_stream(Transport transport, const SocketAddress& to, Byt
                ? std::make_shared<Connection>(io_, tls_->client, ua_.config().limits)
                : std::make_shared<Connection>(io_, ua_.config().limits);
   c->peer = to;
+  c->outgoing = true;
   c->queue.push_back(std::move(bytes));
   connections_[{transport, to}] = c;
   if (c->tls && !prepare_client_stream(c->tls->native_handle(), tls_->options, to)) {
     ++stats_.send_errors;
     drop(c);
+    ++stats_.delivery_failures;
+    ua_.handle_transport_error(Clock::now(), transport, to);
     return;
   }
   c->lowest().async_connect(
@@ -302,7 +308,7 @@ void SipTransport::send_stream(Transport transport, const SocketAddress& to, Byt
         if (!*alive) return;
         if (ec) {
           ++stats_.send_errors;
-          drop(c);
+          fail(c);
           return;
         }
         if (!c->tls) {
@@ -315,7 +321,7 @@ void SipTransport::send_stream(Transport transport, const SocketAddress& to, Byt
                                   if (!*alive) return;
                                   if (hec) {
                                     ++stats_.tls_handshake_failures;
-                                    drop(c);
+                                    fail(c);
                                     return;
                                   }
                                   ++stats_.tls_connected;
@@ -332,7 +338,7 @@ void SipTransport::write_next(const std::shared_ptr<Connection>& c) {
     c->writing = false;
     if (ec) {
       ++stats_.send_errors;
-      drop(c);
+      fail(c);
       return;
     }
     if (c->transport == Transport::Tls) ++stats_.tls_out;
@@ -341,6 +347,16 @@ void SipTransport::write_next(const std::shared_ptr<Connection>& c) {
     write_next(c);
   };
   c->with_stream([&](auto& s) { asio::async_write(s, asio::buffer(c->queue.front()), std::move(on_written)); });
+}
+
+void SipTransport::fail(const std::shared_ptr<Connection>& c) {
+  drop(c);
+  // Only what we could not send counts: an inbound client that breaks off
+  // its handshake is not worth a scan of the transactions.
+  if (!c->outgoing && c->queue.empty()) return;
+  ++stats_.delivery_failures;
+  ua_.handle_transport_error(Clock::now(), c->transport, c->peer);
+  kick();
 }
 
 void SipTransport::drop(const std::shared_ptr<Connection>& c) {

@@ -32,6 +32,7 @@ struct TransportStats {
   std::uint64_t tls_in = 0, tls_out = 0;
   std::uint64_t tls_accepted = 0, tls_connected = 0;
   std::uint64_t tls_handshake_failures = 0;  // either side; includes failed verification
+  std::uint64_t delivery_failures = 0;  // reported to the UA (connect/handshake/write failed)
 };
 
 class SipTransport {
@@ -80,6 +81,10 @@ class SipTransport {
   void on_connected(const std::shared_ptr<Connection>& c);
   void write_next(const std::shared_ptr<Connection>& c);
   void drop(const std::shared_ptr<Connection>& c);
+  // drop() plus, when something could not be delivered, telling the UA
+  // (UserAgent::handle_transport_error) so its transactions fail or fall
+  // back at once instead of waiting for timer B/F.
+  void fail(const std::shared_ptr<Connection>& c);
   void arm_timer();
   void sweep();
 

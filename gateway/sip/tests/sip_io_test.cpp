@@ -90,3 +90,61 @@ TEST(SipIo, StalledPartialMessageClosesTheConnection) {
   EXPECT_TRUE(closed);
   EXPECT_EQ(f.net.stats().partial_timeouts, 1u);
 }
+
+namespace {
+Message big_message(UserAgent& ua, const Uri& to) {
+  Message m = ua.new_request("MESSAGE", to, to, Uri::sip("alice", "127.0.0.1"));
+  m.add("Content-Type", "text/plain");
+  m.body = Bytes(2000, 'x');
+  return m;
+}
+}  // namespace
+
+// §18.1.1 on real sockets: a 2 KB request toward a UDP target goes over TCP
+// when the target listens on TCP, and back to UDP when it does not.
+TEST(SipIo, LargeRequestUsesTcpWhenTheTargetListens) {
+  Fixture f;
+  UserAgent peer_ua{[] {
+    UserAgentConfig c;
+    c.host = "127.0.0.1";
+    return c;
+  }()};
+  io::SipTransport peer(f.io, peer_ua, *SocketAddress::parse("127.0.0.1:0"));
+  peer.on_event = [&](UaEvent& e) {
+    if (e.kind == UaEvent::Kind::IncomingRequest) peer_ua.respond(Clock::now(), e.id, peer_ua.make_response(e.id, 200));
+  };
+  int status = 0;
+  f.net.on_event = [&](UaEvent& e) {
+    if (e.kind == UaEvent::Kind::Response) status = e.status;
+  };
+  Uri to = Uri::sip("bob", "127.0.0.1", peer.local_udp().port());
+  f.ua.send_request(Clock::now(), big_message(f.ua, to));
+  f.net.kick();
+  for (int i = 0; i < 200 && status == 0; ++i) f.io.run_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(peer.stats().tcp_in, 1u);
+  EXPECT_EQ(peer.stats().udp_in, 0u);
+  EXPECT_EQ(f.ua.stats().udp_to_tcp_switches, 1u);
+}
+
+TEST(SipIo, LargeRequestFallsBackToUdpWhenTcpIsRefused) {
+  Fixture f;
+  // A UDP-only target: nothing listens on TCP at that port.
+  asio::ip::udp::socket target(f.io, asio::ip::udp::endpoint(f.lo, 0));
+  Uri to = Uri::sip("bob", "127.0.0.1", target.local_endpoint().port());
+  f.ua.send_request(Clock::now(), big_message(f.ua, to));
+  f.net.kick();
+  std::vector<char> buf(65536);
+  std::size_t n = 0;
+  target.async_receive(asio::buffer(buf), [&](auto ec, std::size_t len) {
+    n = ec ? 0 : len;
+    f.io.stop();
+  });
+  f.io.run_for(std::chrono::seconds(3));
+  ASSERT_GT(n, 2000u);
+  auto r = parse_message(as_bytes(std::string_view(buf.data(), n)));
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.message.top_via()->transport, "UDP");
+  EXPECT_EQ(f.ua.stats().tcp_to_udp_fallbacks, 1u);
+  EXPECT_EQ(f.net.stats().delivery_failures, 1u);
+}

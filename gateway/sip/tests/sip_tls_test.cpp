@@ -223,6 +223,7 @@ TEST(SipTls, UntrustedCertificateFailsTheRequest) {
   auto h = p.send_options(p.server_uri());
   ASSERT_TRUE(p.run_until([&] { return p.client_final(h) != nullptr; }));
   EXPECT_EQ(p.client_final(h)->kind, UaEvent::Kind::RequestFailed);
+  EXPECT_EQ(p.client_final(h)->status, 503);  // reported by the driver, not timer F
   EXPECT_GE(p.client->stats().tls_handshake_failures, 1u);
   EXPECT_EQ(p.server->stats().tls_in, 0u);
 }
@@ -250,8 +251,13 @@ TEST(SipTls, TlsTargetWithoutTlsConfiguredIsNeverSentInClear) {
   UserAgent ua(ua_config("alice"));
   io::SipTransport net(io, ua, *SocketAddress::parse("127.0.0.1:0"));
   Uri to = *Uri::parse("sips:bob@127.0.0.1:1");
+  int failed = 0;
+  net.on_event = [&](UaEvent& e) {
+    if (e.kind == UaEvent::Kind::RequestFailed && e.status == 503) ++failed;
+  };
   ua.send_request(Clock::now(), ua.new_request("OPTIONS", to, to, to));
   net.kick();
+  EXPECT_EQ(failed, 1);
   EXPECT_EQ(net.stats().send_errors, 1u);
   EXPECT_EQ(net.stats().tcp_connected + net.stats().tcp_out, 0u);
 }
