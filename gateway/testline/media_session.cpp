@@ -88,6 +88,9 @@ void MediaSession::handle_rtp(Instant now, const SocketAddress& from, ByteView p
   }
   ++counters_.rtp_in;
   last_heard_ = now;
+  if (configured_ && agreement_.telephone_event &&
+      (packet[1] & 0x7f) == *agreement_.telephone_event)
+    on_telephone_event(packet);
   if (mode_ != LineMode::Echo || !configured_) return;
   if (!sdp::receives(agreement_.local_direction)) {
     ++counters_.dropped_direction;
@@ -103,6 +106,35 @@ void MediaSession::handle_rtp(Instant now, const SocketAddress& from, ByteView p
   std::memcpy(d->data.data(), packet.data(), packet.size());
   d->size = packet.size();
   ++counters_.rtp_echoed;
+}
+
+// RFC 4733 §2.3: event (8 bits), E|R|volume (8), duration (16). An event's
+// end packet is sent three times (§2.5.1.4) with the same timestamp, so one
+// event is one (timestamp, code) pair.
+void MediaSession::on_telephone_event(ByteView packet) {
+  std::size_t header = 12 + 4u * (packet[0] & 0x0f);
+  if ((packet[0] & 0x10) != 0) {  // header extension (RFC 3550 §5.3.1)
+    if (packet.size() < header + 4) return;
+    header += 4 + 4u * load_be16(&packet[header + 2]);
+  }
+  if (packet.size() < header + 4) {
+    ++counters_.dropped_malformed;
+    return;
+  }
+  const std::uint8_t* ev = &packet[header];
+  if ((ev[1] & 0x80) == 0) return;  // not the end yet
+  const std::uint32_t ts = load_be32(&packet[4]);
+  if (have_last_event_ && ts == last_event_ts_ && ev[0] == last_event_code_) return;
+  have_last_event_ = true;
+  last_event_ts_ = ts;
+  last_event_code_ = ev[0];
+  ++counters_.dtmf_events;
+  if (dtmf_count_ == dtmf_.size()) return;
+  static constexpr char kDigits[] = "0123456789*#ABCD!";
+  DtmfEvent& e = dtmf_[dtmf_count_++];
+  e.digit = ev[0] <= 16 ? kDigits[ev[0]] : '?';
+  e.duration = load_be16(ev + 2);
+  e.timestamp = ts;
 }
 
 void MediaSession::handle_rtcp(Instant now, const SocketAddress&, ByteView packet) {

@@ -12,6 +12,7 @@
 // ring of buffers, so nothing is allocated per packet.
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include "base/address.hpp"
@@ -35,6 +36,14 @@ struct MediaCounters {
   std::uint64_t dropped_too_large = 0;   // larger than an output buffer
   std::uint64_t dropped_queue_full = 0;  // the driver did not drain in time
   std::uint64_t late_resyncs = 0;        // the tick timer ran more than 100 ms late
+  std::uint64_t dtmf_events = 0;         // RFC 4733 events that ended (E bit), once each
+};
+
+// One RFC 4733 event the caller sent, recorded at its end packet.
+struct DtmfEvent {
+  char digit = '?';             // 0-9 * # A-D, '!' for flash (event 16)
+  std::uint16_t duration = 0;   // in RTP clock units (8 kHz: 800 = 100 ms)
+  std::uint32_t timestamp = 0;  // RTP timestamp of the event's start
 };
 
 struct Datagram {
@@ -79,11 +88,15 @@ class MediaSession {
   bool sending() const;
   const AudioAgreement& agreement() const { return agreement_; }
   const MediaCounters& counters() const { return counters_; }
+  // The events received so far (the first kMaxDtmf of the call).
+  static constexpr std::size_t kMaxDtmf = 32;
+  std::span<const DtmfEvent> dtmf() const { return {dtmf_.data(), dtmf_count_}; }
   std::uint32_t ssrc() const { return ssrc_; }
 
  private:
   Datagram* push(bool rtcp, const SocketAddress& to);
   void send_tone(std::uint64_t tick);
+  void on_telephone_event(ByteView packet);
   void send_report(Instant now, bool bye);
   std::uint64_t tick_at(Instant now) const;
 
@@ -107,6 +120,12 @@ class MediaSession {
   std::uint32_t packets_sent_ = 0;
   std::uint32_t octets_sent_ = 0;
   Instant next_report_ = kNever;
+
+  std::array<DtmfEvent, kMaxDtmf> dtmf_{};
+  std::size_t dtmf_count_ = 0;
+  bool have_last_event_ = false;
+  std::uint32_t last_event_ts_ = 0;
+  std::uint8_t last_event_code_ = 0;
 
   std::array<Datagram, 16> ring_{};
   std::size_t head_ = 0, count_ = 0;

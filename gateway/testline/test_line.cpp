@@ -368,12 +368,22 @@ void TestLine::end(std::uint64_t id, std::string_view reason) {
     CallReport rep;
     rep.number = c.number_text;
     rep.call_id = c.call_id;
-    if (c.media && c.media->session()) rep.media = c.media->session()->counters();
+    if (c.media && c.media->session()) {
+      rep.media = c.media->session()->counters();
+      for (const DtmfEvent& d : c.media->session()->dtmf()) {
+        rep.dtmf += d.digit;
+        rep.dtmf_durations.push_back(d.duration);
+      }
+    }
     rep.duration = Clock::now() - c.started;
     rep.ended_by = why;
     on_call_ended(rep);
   }
-  say("test line: " + c.number_text + " ended (" + why + ")");
+  std::string digits;
+  if (c.media && c.media->session())
+    for (const DtmfEvent& d : c.media->session()->dtmf()) digits += d.digit;
+  say("test line: " + c.number_text + " ended (" + why + ")" +
+      (digits.empty() ? std::string() : ", DTMF received: " + digits));
   calls_.erase(it);
 }
 

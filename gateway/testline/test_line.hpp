@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "gateway/sip/io/transport.hpp"
 #include "gateway/sip/user_agent.hpp"
@@ -68,6 +69,8 @@ struct CallReport {
   std::string number;
   std::string call_id;
   MediaCounters media;
+  std::string dtmf;                     // RFC 4733 digits received, in order
+  std::vector<std::uint16_t> dtmf_durations;  // each one's duration (8 kHz units)
   Duration duration{};
   std::string ended_by;  // "peer BYE", "max duration", "cancel", ...
 };

@@ -4,6 +4,8 @@
 # gateway/testline/tests/rtp_probe.py as the RTP peer:
 #  - echo-sip: 50 PCMU packets come back byte-identical; sipp BYEs; and
 #    sipp's own RTP (play_pcap_audio of its bundled g711a.pcap) is echoed
+#  - RFC 4733: sipp's bundled telephone-event captures for 1 and # are
+#    recorded by the line once each with their durations
 #  - tone (PCMU and PCMA): 20 ms packets, one SSRC, seq +1, ts +160, the
 #    decoded audio (Python's audioop G.711) is a 1 kHz tone
 #  - busy -> 486 (UDP and TCP), unknown number -> 404
@@ -115,6 +117,14 @@ check "echo-sip: INVITE/200/ACK/BYE with sipp" sipp_ok
 check "echo-sip: 50 RTP packets sent, 50 echoed byte-identical" \
   [ "$(field probe_echo.txt sent)" = 50 -a "$(field probe_echo.txt identical)" = 50 ]
 
+run_sipp dtmf uac_dtmf.xml echo-sip
+sleep 0.2
+DTMF_LINE=$(grep "call echo-sip ended" line_main.out | tail -1)
+echo "[dtmf] line: $DTMF_LINE"
+check "RFC 4733 from sipp (its dtmf_2833_1/pound captures): call answered and BYEd" sipp_ok
+check "RFC 4733 from sipp: the line recorded digits 1# once each, 2240 (280 ms) long" \
+  grep -q "dtmf=1# dtmf_durations=2240,2240" <<< "$DTMF_LINE"
+
 run_sipp pcap uac_echo_pcap.xml echo-sip
 sleep 0.2
 PCAP_LINE=$(grep "call echo-sip ended" line_main.out | tail -1)
@@ -167,8 +177,8 @@ check "CANCEL of a ringing call: 200 to CANCEL, 487 to INVITE, ACKed" sipp_ok
 
 stop_line main
 cat line_main.out | grep -E "^(call|stats)"
-check "line stats: 10 INVITEs, 6 answered, 2 busy, 1 not found, 1 cancelled, 2 re-INVITEs, 6 peer BYEs" \
-  grep -q "stats: invites=10 answered=6 busy=2 not_found=1 sdp_rejected=0 cancelled=1 reinvites=2 peer_hangups=6" line_main.out
+check "line stats: 11 INVITEs, 7 answered, 2 busy, 1 not found, 1 cancelled, 2 re-INVITEs, 7 peer BYEs" \
+  grep -q "stats: invites=11 answered=7 busy=2 not_found=1 sdp_rejected=0 cancelled=1 reinvites=2 peer_hangups=7" line_main.out
 
 # ------------------------------------------- the line hangs up by itself
 start_line maxdur --max-duration-ms 1000

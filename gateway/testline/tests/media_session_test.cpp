@@ -166,6 +166,49 @@ TEST(MediaSession, RtcpReportsAndByeOnStop) {
   EXPECT_EQ(m.next_timeout(), kNever);
 }
 
+Bytes event_packet(std::uint16_t seq, std::uint32_t ts, std::uint8_t code, bool end,
+                   std::uint16_t duration) {
+  Bytes p(16, 0);
+  p[0] = 0x80;
+  p[1] = 101;
+  store_be16(&p[2], seq);
+  store_be32(&p[4], ts);
+  store_be32(&p[8], 0x1234);
+  p[12] = code;
+  p[13] = static_cast<std::uint8_t>((end ? 0x80 : 0) | 10);
+  store_be16(&p[14], duration);
+  return p;
+}
+
+// RFC 4733: an event counts once, at its end packet, however many times
+// the end is repeated; volume/duration updates before it do not count.
+TEST(MediaSession, Rfc4733EventsAreRecordedOnce) {
+  Instant now{};
+  MediaSession m(LineMode::Echo, now, 0, 1, 0, 0, "e@x");
+  AudioAgreement a = agreement();
+  a.telephone_event = 101;
+  m.configure(now, a);
+  std::uint16_t seq = 1;
+  for (std::uint16_t d = 160; d <= 640; d += 160) m.handle_rtp(now, a.remote_rtp, event_packet(seq++, 8000, 1, false, d));
+  for (int i = 0; i < 3; ++i) m.handle_rtp(now, a.remote_rtp, event_packet(seq, 8000, 1, true, 800));
+  ++seq;
+  for (int i = 0; i < 3; ++i) m.handle_rtp(now, a.remote_rtp, event_packet(seq, 16000, 11, true, 1200));
+  ++seq;
+  m.handle_rtp(now, a.remote_rtp, event_packet(seq, 24000, 16, true, 400));
+  Bytes short_event = event_packet(seq + 1, 32000, 2, true, 400);
+  short_event.resize(14);
+  m.handle_rtp(now, a.remote_rtp, short_event);
+  ASSERT_EQ(m.dtmf().size(), 3u);
+  EXPECT_EQ(m.dtmf()[0].digit, '1');
+  EXPECT_EQ(m.dtmf()[0].duration, 800);
+  EXPECT_EQ(m.dtmf()[0].timestamp, 8000u);
+  EXPECT_EQ(m.dtmf()[1].digit, '#');
+  EXPECT_EQ(m.dtmf()[1].duration, 1200);
+  EXPECT_EQ(m.dtmf()[2].digit, '!');
+  EXPECT_EQ(m.counters().dtmf_events, 3u);
+  EXPECT_EQ(m.counters().dropped_malformed, 1u);
+}
+
 TEST(MediaSession, MediaTimeoutCountsRtpAndRtcp) {
   Instant t0{};
   Instant now = t0;

@@ -71,15 +71,18 @@ int main(int argc, char** argv) {
   };
   line->on_call_ended = [](const CallReport& r) {
     const auto& m = r.media;
+    std::string durations;
+    for (auto d : r.dtmf_durations) durations += (durations.empty() ? "" : ",") + std::to_string(d);
     std::printf(
         "call %s ended (%s) ms=%lld rtp_in=%llu echoed=%llu tone=%llu rtcp_in=%llu rtcp_out=%llu "
-        "malformed=%llu\n",
+        "malformed=%llu dtmf=%s dtmf_durations=%s\n",
         r.number.c_str(), r.ended_by.c_str(),
         static_cast<long long>(std::chrono::duration_cast<milliseconds>(r.duration).count()),
         static_cast<unsigned long long>(m.rtp_in), static_cast<unsigned long long>(m.rtp_echoed),
         static_cast<unsigned long long>(m.tone_packets), static_cast<unsigned long long>(m.rtcp_in),
         static_cast<unsigned long long>(m.rtcp_out),
-        static_cast<unsigned long long>(m.dropped_malformed));
+        static_cast<unsigned long long>(m.dropped_malformed), r.dtmf.empty() ? "-" : r.dtmf.c_str(),
+        durations.empty() ? "-" : durations.c_str());
     std::fflush(stdout);
   };
   std::printf("listening %s\n", line->local_address().to_string().c_str());
