@@ -370,9 +370,8 @@ void UserAgent::on_client_response(Instant now, std::uint64_t handle, const Mess
   emit(std::move(ev));
 }
 
-// A final response that was not retried (auth, 422): the request record
-// is only needed for an INVITE's 2xx (retransmitted or forked 2xx build and
-// ACK dialogs, timer M) and then only its essentials.
+// A final that was not retried (auth, 422): only an INVITE's 2xx still
+// needs the request (retransmitted/forked 2xx, timer M), and only its essentials.
 void UserAgent::release_request_info(std::uint64_t handle, const std::string& key,
                                      const Message& response) {
   auto it = requests_.find(handle);

@@ -5,6 +5,7 @@
 
 #include "gateway/sip/framer.hpp"
 #include "gateway/sip/parser.hpp"
+#include "gateway/sip/session_timer.hpp"
 #include "gateway/sip/user_agent.hpp"
 
 using namespace floe;
@@ -21,6 +22,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)m.to();
     for (const char* n : {"Contact", "Route", "Record-Route"}) (void)m.name_addrs(n);
     for (auto v : m.all("Via")) (void)Via::parse(v);
+    // RFC 4028 / RFC 3262 header views.
+    if (auto se = session_expires_of(m)) (void)SessionExpires::parse(se->to_string());
+    (void)min_se_of(m);
+    (void)has_option_tag(m, "Require", "100rel");
     auto again = parse_message(m.serialize());
     if (!again.ok) __builtin_trap();
     if (again.message.headers.size() != m.headers.size() - m.count("Content-Length") + 1)
