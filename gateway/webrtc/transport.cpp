@@ -80,6 +80,12 @@ bool WebRtcTransport::send_relayed(Instant now, const ice::Route& route, ByteVie
   return ok;
 }
 
+void WebRtcTransport::release_relays(Instant now) {
+  if (!relay_) return;
+  relay_->close(now);
+  flush_relay();
+}
+
 void WebRtcTransport::emit_transmit(Instant now, ice::Transmit t) {
   if (relay_ && relay_->route(now, t)) return;
   out_.emplace_back(std::move(t));

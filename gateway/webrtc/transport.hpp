@@ -126,6 +126,9 @@ class WebRtcTransport {
   // address): wrapped in ChannelData/Send and handed to the sender.
   bool send_relayed(Instant now, const ice::Route& route, ByteView bytes);
   const ice::RelayGlue* relay() const { return relay_ ? &*relay_ : nullptr; }
+  // Deletes the allocations (Refresh 0) through the sender; the owner calls
+  // it before its links go away.
+  void release_relays(Instant now);
 
   // The DTLS server waits for a ClientHello; the client starts once ICE
   // has a valid pair (it needs a path for its first flight).

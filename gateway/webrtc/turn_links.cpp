@@ -32,6 +32,9 @@ TurnLinks::TurnLinks(boost::asio::io_context& io, MediaEndpoint& leg, WebRtcTran
 }
 
 TurnLinks::~TurnLinks() {
+  // Free the relays and the user's allocation quota now (UDP; a TCP/TLS
+  // allocation dies with its connection anyway).
+  transport_.release_relays(Clock::now());
   transport_.set_relay_sender(nullptr);
   for (auto& l : links_) l->close();
 }

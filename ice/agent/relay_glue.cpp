@@ -110,6 +110,10 @@ void RelayGlue::on_selected(Instant now, const SelectedPairChanged& s) {
   if (a && !a->channel_for(s.remote.address)) a->bind_channel(now, s.remote.address);
 }
 
+void RelayGlue::close(Instant now) {
+  for (auto& a : servers_) a->close(now);
+}
+
 void RelayGlue::handle_timeout(Instant now) {
   if (!deadline_passed_ && now >= deadline_at_) {
     deadline_passed_ = true;

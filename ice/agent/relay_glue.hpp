@@ -71,6 +71,9 @@ class RelayGlue {
   bool send(Instant now, const Route& route, ByteView data);
   bool is_relayed(const SocketAddress& local) const { return find(local) != nullptr; }
   void on_selected(Instant now, const SelectedPairChanged& s);
+  // Releases every allocation (Refresh with LIFETIME 0, RFC 8656 §8) so the
+  // server frees its relay and the user's quota at once, not at expiry.
+  void close(Instant now);
 
   void handle_timeout(Instant now);
   Instant next_timeout() const;

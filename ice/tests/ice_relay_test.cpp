@@ -255,5 +255,25 @@ TEST(IceRelay, DeadTurnServerDoesNotHoldUpGathering) {
   EXPECT_EQ(a.selected->local.type, CandidateType::Host);
 }
 
+// A call that ends frees its relays at once (Refresh 0, RFC 8656 §8): the
+// server's allocations, and the user's quota, do not wait for expiry.
+TEST(IceRelay, CloseReleasesTheAllocations) {
+  RelayNet net;
+  net.direct_ok = false;
+  Side& a = net.add("a", "10.0.0.1:5000", "10.0.0.1:6000");
+  Side& b = net.add("b", "10.1.0.1:5000", "10.1.0.1:6000");
+  net.link(a, b);
+  ASSERT_TRUE(net.run_until([&] { return a.connected() && b.connected(); }, seconds(30)));
+  EXPECT_EQ(net.server->allocation_count(), 2u);
+  a.glue.close(net.now);
+  net.run_until([&] { return net.server->allocation_count() == 1; }, seconds(1));
+  EXPECT_EQ(net.server->allocation_count(), 1u);
+  EXPECT_EQ(a.glue.allocation(0).state(), turn::ClientState::Closed);
+  b.glue.close(net.now);
+  net.run_until([&] { return net.server->allocation_count() == 0; }, seconds(1));
+  EXPECT_EQ(net.server->allocation_count(), 0u);
+  EXPECT_EQ(net.server->counters().allocations_deleted, 2u);
+}
+
 }  // namespace
 }  // namespace floe::ice

@@ -24,6 +24,8 @@ $PY -c 'import aiortc, websockets' 2>/dev/null || fail "python3-aiortc / python3
 command -v openssl >/dev/null || fail "openssl is missing"
 lab_require || fail "the NAT lab needs root, ip and nft"
 trap 'lab_down; cleanup' EXIT
+# Servers start with `ip netns exec ... &` (not the lab_exec function): $!
+# is then floe itself, so a SIGTERM reaches it.
 
 lab_up_pub
 lab_add_public_host gw
@@ -33,9 +35,9 @@ S=$LAB_SERVER_IP1
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=floe-lab-turn" \
   -addext "subjectAltName=IP:$S" -keyout "$tmp/turn.key" -out "$tmp/turn.pem" >/dev/null 2>&1 ||
   fail "openssl could not make a certificate"
-lab_exec pub "$FLOE_BIN" stun-server --listen "$S:3478" >"$tmp/stun.log" 2>&1 &
+ip netns exec "$(lab_ns pub)" "$FLOE_BIN" stun-server --listen "$S:3478" >"$tmp/stun.log" 2>&1 &
 pids+=($!)
-lab_exec pub "$FLOE_BIN" turn-server --listen "$S:3480" --tcp --tls-listen "$S:5349" \
+ip netns exec "$(lab_ns pub)" "$FLOE_BIN" turn-server --listen "$S:3480" --tcp --tls-listen "$S:5349" \
   --cert "$tmp/turn.pem" --key "$tmp/turn.key" --realm floe --user gw:lab-secret --relay-ip "$S" \
   --metrics >"$tmp/turn.log" 2>&1 &
 TURN_PID=$!
@@ -57,7 +59,7 @@ gateway() {
   [ -n "$GW_PID" ] && { kill "$GW_PID" 2>/dev/null; wait "$GW_PID" 2>/dev/null || true; }
   lab_exec gw nft flush ruleset
   echo "$rules" | lab_exec gw nft -f - || fail "$name: nft rules"
-  lab_exec gw "$FLOE_BIN" gateway --http "$GW_IP:$HTTP_PORT" --media-port 0 --media-address "$GW_IP" \
+  ip netns exec "$(lab_ns gw)" "$FLOE_BIN" gateway --http "$GW_IP:$HTTP_PORT" --media-port 0 --media-address "$GW_IP" \
     --web "$SRC/web" --ice-server "stun:$S:3478" --ice-turn-server "$spec" \
     >"$tmp/gw-$name.log" 2>&1 &
   GW_PID=$!
@@ -91,11 +93,17 @@ gateway udp-blocked "table inet fw {
 }" "turns:$S:5349,username=gw,credential=lab-secret,ca=$tmp/turn.pem"
 cell "gateway with UDP blocked (TURN over TLS, turns:)"
 
-kill "$GW_PID" 2>/dev/null; wait "$GW_PID" 2>/dev/null || true
+kill -TERM "$GW_PID"; wait "$GW_PID" || fail "floe gateway did not exit cleanly"
 grep -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$tmp"/gw-*.log && fail "sanitizer report from floe gateway"
 kill -TERM "$TURN_PID"; wait "$TURN_PID" 2>/dev/null || true
-grep "allocations created" "$tmp/turn.log" || true
-TLS_CONN=$(grep -c "tls" "$tmp/turn.log" || true)
+summary=$(grep "allocations created" "$tmp/turn.log") || fail "no summary from floe turn-server"
+echo "$summary"
+# Each call's allocation was released when the call ended (Refresh 0 over
+# UDP, the connection closing over TLS), none left to expire.
+created=$(echo "$summary" | sed -E 's/.*created ([0-9]+).*/\1/')
+deleted=$(echo "$summary" | sed -E 's/.*deleted ([0-9]+);.*/\1/')
+[ "$created" -ge 2 ] && [ "$deleted" -eq "$created" ] ||
+  fail "TURN allocations: created $created, released $deleted"
 echo
 printf '%-52s %s\n' "cell" "aiortc nominated pair, ms to data channel open"
 for row in "${table[@]}"; do echo "$row"; done
