@@ -9,7 +9,9 @@
 //            [--user U --password P] [--expect CODE] [--cancel-after-ms MS]
 //            INVITE -> 1xx/2xx -> ACK -> BYE -> 200, N times in a row; with
 //            --expect 4xx-6xx the call must end with that final (ACKed by
-//            the transaction); --cancel-after-ms CANCELs after the first 1xx.
+//            the transaction); --cancel-after-ms CANCELs after the first 1xx;
+//            --session-expires S asks for an RFC 4028 session timer and
+//            prints the interval and refresher the 2xx settled on.
 //   uas      --local IP:PORT [--calls N] [--answer-after-ms MS]
 //            answers INVITE with 180, then 200 (SDP) after MS; waits for ACK
 //            and BYE, or a CANCEL; answers OPTIONS 200 on its own.
@@ -27,6 +29,7 @@
 #include <vector>
 
 #include "gateway/sip/io/transport.hpp"
+#include "gateway/sip/session_timer.hpp"
 #include "gateway/sip/user_agent.hpp"
 
 using namespace floe;
@@ -92,8 +95,14 @@ int run_uac(UserAgent& ua, Driver& net, const SocketAddress& remote, Duration li
   std::uint64_t invite = 0;
   std::optional<DialogId> dialog;
   Instant bye_at = kNever, cancel_at = kNever;
+  const int session_expires = std::atoi(arg("session-expires", "0").c_str());
+  SessionTimer timer({.session_expires = static_cast<std::uint32_t>(std::max(session_expires, 0))});
   auto start_call = [&](Instant now) {
     Message inv = ua.new_request("INVITE", target, target, me);
+    if (session_expires > 0) {
+      timer = SessionTimer({.session_expires = static_cast<std::uint32_t>(session_expires)});
+      timer.add_to_request(inv);  // one session timer per call (dialog)
+    }
     inv.add("Content-Type", "application/sdp");
     inv.body = sdp();
     invite = ua.send_request(now, std::move(inv), creds);
@@ -112,6 +121,11 @@ int run_uac(UserAgent& ua, Driver& net, const SocketAddress& remote, Duration li
             if (cancel_after >= 0 && cancel_at == kNever) cancel_at = now + milliseconds(cancel_after);
           } else if (e.status < 300) {
             ++answered;
+            if (session_expires > 0) {
+              timer.on_2xx_as_uac(now, e.message);
+              std::printf("session timer: active=%d interval=%u we_refresh=%d\n", timer.active(),
+                          timer.interval(), timer.we_refresh());
+            }
             dialog = e.dialog;
             bye_at = now + hold;
           } else if (e.status == expect) {
