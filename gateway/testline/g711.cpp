@@ -79,8 +79,8 @@ ToneGenerator::ToneGenerator(double frequency_hz, double peak, std::uint32_t sam
     : frequency_(frequency_hz), peak_(peak), rate_(sample_rate) {}
 
 std::int16_t ToneGenerator::sample(std::uint64_t index) const {
-  // Reduce the phase in integer arithmetic first so that it stays exact for
-  // a call of any length (a double loses the fraction after ~2^53 samples).
+  // A whole-Hz tone repeats every second, so reduce the index modulo the
+  // rate first: the phase stays exact however long the call lasts.
   const auto cycle = static_cast<std::uint64_t>(rate_);
   const double phase = std::fmod(static_cast<double>(index % cycle) * frequency_ /
                                      static_cast<double>(rate_),

@@ -12,9 +12,11 @@
 // Offers come in the INVITE (answered in the 200) or, for an INVITE without
 // SDP, the 200 carries our offer and the ACK the answer (RFC 3261 §13.2.1).
 // re-INVITE and UPDATE with SDP are answered with the mirrored direction
-// (hold/resume, RFC 3264 §8.4). Either side may BYE; with max_call_duration
-// set the line hangs up by itself. One sip::UserAgent and SipTransport of its
-// own, on the caller's io_context thread.
+// (hold/resume, RFC 3264 §8.4). Either side may BYE; the line hangs up by
+// itself after max_call_duration, or media_timeout without RTP/RTCP from the
+// caller. RFC 4733 digits the caller sends are recorded (CallReport::dtmf).
+// One sip::UserAgent and SipTransport of its own, on the caller's io_context
+// thread.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
