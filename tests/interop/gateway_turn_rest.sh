@@ -6,10 +6,12 @@
 # the embedded server and relays to a peer on the gateway's own address
 # (Send/Data indications, ~0 loss). The same credentials with a wrong
 # password and a peer that is not the gateway (127.0.0.2) are refused, and
-# two welcomes carry different usernames.
+# two welcomes carry different usernames. Then a static user with TURN over
+# TLS (--turn-user, --turn-tls-listen): welcome names the user and a turns:
+# URL, and uclient -S allocates with them.
 set -euo pipefail
 source "$(dirname "$0")/gateway_common.bash"
-for prog in node turnutils_uclient turnutils_peer python3; do
+for prog in node turnutils_uclient turnutils_peer python3 openssl; do
   command -v "$prog" >/dev/null || { echo "FAIL: $prog not found"; exit 1; }
 done
 [ -d "$SRC/tests/browser/node_modules/ws" ] || { echo "FAIL: npm packages missing; run scripts/deps/npm.sh"; exit 1; }
@@ -98,5 +100,26 @@ else
   echo "FAIL [metrics]: no peer_configured refusal counted"; FAILS=$((FAILS + 1))
 fi
 stop_gateway rest
+
+# Static user and TURN over TLS: welcome hands out the user and a turns: URL;
+# uclient allocates over TLS with them.
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" \
+  -keyout "$TMP/key.pem" -out "$TMP/cert.pem" >/dev/null 2>&1 || { echo "FAIL: openssl"; exit 1; }
+TLS_PORT=$(free_port)
+TURN_PORT=$(free_port)
+start_gateway static --turn-listen "127.0.0.1:$TURN_PORT" --turn-no-tcp --turn-user alice:pw-$RANDOM \
+  --turn-tls-listen "127.0.0.1:$TLS_PORT" --turn-cert "$TMP/cert.pem" --turn-key "$TMP/key.pem"
+W3=$(FLOE_SRC="$SRC" node "$SRC/tests/interop/gateway_welcome.mjs" "ws://127.0.0.1:$HTTP/ws")
+read -r USER PASS URLS < <(echo "$W3" | python3 -c '
+import json, sys
+s = [x for x in json.load(sys.stdin)["iceServers"] if "username" in x][0]
+print(s["username"], s["credential"], ",".join(s["urls"]))')
+if [[ "$USER" == alice && "$PASS" == pw-* && "$URLS" == "turn:127.0.0.1:$TURN_PORT?transport=udp,turns:127.0.0.1:$TLS_PORT?transport=tcp" ]]; then
+  echo "ok   [static-user]: $USER, $URLS"
+else
+  echo "FAIL [static-user]: $USER $PASS $URLS"; FAILS=$((FAILS + 1))
+fi
+TURN_PORT=$TLS_PORT uclient static-tls ok 127.0.0.1 -S -t -u "$USER" -w "$PASS"
+stop_gateway static
 [[ $FAILS -eq 0 ]] || { echo "gateway_turn_rest: $FAILS check(s) failed"; exit 1; }
 echo "gateway_turn_rest: all checks passed"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # TURN over TLS (RFC 8656 §3.1): coturn's turnutils_uclient -S -t against
 # `floe turn-server --tls-listen`, with ChannelData and with Send indications,
-# using a throwaway self-signed certificate. (Floe's TURN client probe has no
-# TLS transport, so uclient is the only peer here.)
+# using a throwaway self-signed certificate. (Floe's own TURN client over
+# TLS, io::TurnLink, is checked in turn_client_tls.sh.)
 # Needs a floe built with FLOE_TURN_TLS (floe_ice_io linked with OpenSSL::SSL).
 set -euo pipefail
 
