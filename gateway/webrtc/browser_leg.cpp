@@ -376,8 +376,12 @@ bool BrowserLeg::protect_and_send(bool rtcp, std::span<std::uint8_t> buffer, std
     ++send_refused_;
     return false;
   }
-  auto n = rtcp ? transport_->protect_rtcp(buffer, length) : transport_->protect_rtp(buffer, length);
+  // No route: refuse before protecting, so an unsent packet does not use
+  // up an SRTP index (RFC 3711 §3.3.1) the browser would then see skipped.
   auto route = transport_->media_route();
+  auto n = route ? (rtcp ? transport_->protect_rtcp(buffer, length)
+                         : transport_->protect_rtp(buffer, length))
+                 : std::nullopt;
   if (!n || !route) {
     ++send_refused_;
     return false;
@@ -552,6 +556,8 @@ void BrowserLeg::send_stats(Instant) {
   if (auto f = rx_.remote_fraction_lost()) v["remoteFractionLost"] = *f;
   if (auto j = rx_.remote_jitter_ms()) v["remoteJitterMs"] = *j;
   v["srtpDrops"] = static_cast<double>(t.srtp_auth_or_replay);
+  v["dropsBeforeKeys"] = static_cast<double>(t.before_keys);
+  v["dropsUnvalidated"] = static_cast<double>(t.unvalidated);
   v["iceRestarts"] = static_cast<double>(t.ice_restarts);
   to_sink(signaling::event::Stats{std::move(v)});
 }

@@ -5,8 +5,8 @@
 // and totalAudioEnergy grow, a data-channel message round-trips, and the
 // selected candidate pair succeeded. Runs twice: Chromium trickling before
 // Floe's answer arrives (floe.js default) and only after it (candidates
-// held back until the answer was applied), then once more warm, and prints
-// timings against a Chromium -> Chromium call in the same page (baseline).
+// held back until the answer was applied), then once more warm. The
+// comparison with Chromium -> Chromium is bench/echo_vs_p2p.sh.
 // Env: PORT (HTTP port of floe gateway).
 import fs from 'node:fs';
 import os from 'node:os';
@@ -152,11 +152,9 @@ try {
   await page.waitForFunction(() => window.floePage && window.floePage.client.state === 'connected', null, { timeout: 5000 });
   check(true, 'page served by floe gateway connected over WebSocket');
 
-  let warm = null;
   for (const [i, late] of [false, true, false].entries()) {
     const label = (late ? '[trickle after answer]' : '[trickle before answer]') + (i === 2 ? '[warm]' : '');
     const r = await echoRun(page, late);
-    if (i === 2) warm = r.times;
     const t = r.times;
     console.log(`${label} call->answered ${t.answered.toFixed(0)} ms, ->ICE connected ${t.iceConnected.toFixed(0)} ms, ` +
       `->DTLS connected ${t.dtlsConnected.toFixed(0)} ms, ->first echoed audio ${t.firstAudio ? t.firstAudio.toFixed(0) : '-'} ms, ` +
@@ -174,36 +172,6 @@ try {
     check(r.echoed === r.text, `${label} data-channel text message echoed`);
     check(JSON.stringify(r.bin) === '[1,2,3,250]', `${label} data-channel binary message echoed`);
   }
-  // Baseline for the issue's benchmark: Chromium -> Chromium in the same
-  // page (loopback, trickle in memory), timed the same way as a warm echo
-  // call (getUserMedia included).
-  const base = await page.evaluate(async () => {
-    const t0 = performance.now();
-    const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
-    const a = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
-    const b = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
-    a.onicecandidate = (e) => { if (e.candidate) b.addIceCandidate(e.candidate); };
-    b.onicecandidate = (e) => { if (e.candidate) a.addIceCandidate(e.candidate); };
-    for (const t of stream.getTracks()) a.addTrack(t, stream);
-    b.ontrack = (e) => { for (const t of e.streams[0].getTracks()) b.addTrack(t, e.streams[0]); };
-    a.createDataChannel('floe');
-    await a.setLocalDescription(await a.createOffer());
-    await b.setRemoteDescription(a.localDescription);
-    await b.setLocalDescription(await b.createAnswer());
-    await a.setRemoteDescription(b.localDescription);
-    const until = (pred, ev) => new Promise((res) => { if (pred()) return res(); a.addEventListener(ev, () => { if (pred()) res(); }); });
-    await until(() => ['connected', 'completed'].includes(a.iceConnectionState), 'iceconnectionstatechange');
-    const ice = performance.now() - t0;
-    await until(() => a.connectionState === 'connected', 'connectionstatechange');
-    const dtls = performance.now() - t0;
-    a.close(); b.close();
-    for (const t of stream.getTracks()) t.stop();
-    return { ice, dtls };
-  });
-  console.log(`benchmark: call -> ICE connected: Floe echo ${warm.iceConnected.toFixed(0)} ms, Chromium -> Chromium ${base.ice.toFixed(0)} ms ` +
-    `(ratio ${(warm.iceConnected / base.ice).toFixed(2)}); -> DTLS connected: Floe echo ${warm.dtlsConnected.toFixed(0)} ms, ` +
-    `Chromium -> Chromium ${base.dtls.toFixed(0)} ms (ratio ${(warm.dtlsConnected / base.dtls).toFixed(2)})`);
-
   const unknown = await page.evaluate(async () => {
     const c = await window.floePage.client.call('nobody', { audio: false, dataChannel: true });
     return new Promise((res) => c.addEventListener('ended', (e) => res(e.detail)));
