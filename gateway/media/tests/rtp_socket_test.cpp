@@ -124,7 +124,9 @@ TEST(RtpSocket, RtcpMuxClassifiesBySecondByte) {
   ASSERT_FALSE(peer.open(SocketAddress(kLoopback, 0)));
   for (int i = 0; i < 100; ++i) {  // more than one receive batch
     ASSERT_TRUE(peer.send_to(rtp_packet(static_cast<std::uint16_t>(i)), sock.rtp_address()));
-    if (i % 10 == 0) ASSERT_TRUE(peer.send_to(rtcp_rr(), sock.rtp_address()));
+    if (i % 10 == 0) {
+      ASSERT_TRUE(peer.send_to(rtcp_rr(), sock.rtp_address()));
+    }
   }
   ASSERT_TRUE(run_until(io, [&] { return rec.got.size() == 110; }));
   std::size_t rtcp = 0;
