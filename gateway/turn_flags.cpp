@@ -1,41 +1,49 @@
 #include "gateway/turn_flags.hpp"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace floe::cmd {
 
 std::optional<io::TurnServerSpec> parse_ice_turn_server(std::string_view spec, std::string* error) {
-  std::optional<io::TurnServerSpec> out;
-  auto fail = [&](const std::string& why) {
+  auto fail = [&](const std::string& why) -> std::optional<io::TurnServerSpec> {
     if (error) *error = why;
     return std::nullopt;
   };
-  bool first = true;
-  while (!spec.empty() || first) {
+  // Items in any order (the JSON config's object form sorts its keys): the
+  // URL, bare or as url=..., and KEY=VALUE settings. A URL's query has an
+  // '=' too, so it is told apart by its scheme.
+  std::optional<std::string_view> url;
+  std::vector<std::pair<std::string_view, std::string_view>> settings;
+  while (!spec.empty()) {
     const auto comma = spec.find(',');
     std::string_view item = spec.substr(0, comma);
     spec = comma == std::string_view::npos ? std::string_view() : spec.substr(comma + 1);
-    // The URL comes first, bare or as url=...; its query has an '=' too.
-    if (first) {
-      first = false;
-      if (item.starts_with("url=")) item.remove_prefix(4);
-      out = io::parse_turn_url(item, error);
-      if (!out) return std::nullopt;
+    if (item.starts_with("url=")) item.remove_prefix(4);
+    if (item.starts_with("turn:") || item.starts_with("turns:")) {
+      if (url) return fail("more than one URL");
+      url = item;
       continue;
     }
     const auto eq = item.find('=');
     if (eq == std::string_view::npos) return fail("'" + std::string(item) + "' is not KEY=VALUE");
-    const std::string_view key = item.substr(0, eq), value = item.substr(eq + 1);
+    settings.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+  }
+  if (!url) return fail("no turn: or turns: URL");
+  auto out = io::parse_turn_url(*url, error);
+  if (!out) return std::nullopt;
+  for (const auto& [key, value] : settings) {
     if (key == "username") out->username = value;
     else if (key == "credential" || key == "password") out->password = value;
     else if (key == "secret") out->rest_secret = value;
     else if (key == "ca") out->ca_file = value;
     else if (key == "name") out->server_name = value;
     else if (key == "verify") out->verify = !(value == "0" || value == "false" || value == "no");
-    else return fail("unknown key '" + std::string(key) + "' in --ice-turn-server");
+    else return fail("unknown key '" + std::string(key) + "'");
   }
   if (out->username.empty() && out->rest_secret.empty())
-    return fail("--ice-turn-server needs username=... and credential=..., or secret=...");
+    return fail("needs username=... and credential=..., or secret=...");
   return out;
 }
 
