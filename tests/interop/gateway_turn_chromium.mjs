@@ -34,6 +34,7 @@ await context.addInitScript(() => {
   const Orig = window.RTCPeerConnection;
   window.RTCPeerConnection = function (cfg = {}, ...rest) {
     const want = window.__turnTransport;
+    if (want === 'direct') return new Orig({ ...cfg, iceServers: [] }, ...rest);
     const servers = (cfg.iceServers || []).map((s) => ({ ...s,
       urls: [].concat(s.urls).filter((u) => u.startsWith('turn') && (!want || u.endsWith('transport=' + want))) }))
       .filter((s) => s.urls.length);
@@ -99,8 +100,12 @@ try {
   console.log('welcome iceServers: ' + JSON.stringify(welcome));
   check(!!turn && /^\d+:.+/.test(turn.username) && turn.credential.length === 28,
     'welcome carries the embedded TURN URL with REST credentials (expiry:user, base64 HMAC-SHA1)');
+  // A first call without TURN warms the page up (getUserMedia, codecs).
+  await run(page, 'direct');
+  const times = {};
   for (const transport of ['udp', 'tcp']) {
     const r = await run(page, transport);
+    times[transport] = r.connected;
     console.log(`[${transport}] connected in ${r.connected.toFixed(0)} ms; local ${JSON.stringify(r.local)} remote ${JSON.stringify(r.remote)}; ` +
       `packetsReceived ${r.p1} -> ${r.p2}, totalAudioEnergy ${r.e1} -> ${r.e2}, packetsLost ${r.lost}`);
     check(r.local && r.local.type === 'relay', `[${transport}] selected pair's local candidate is relay`);
@@ -108,6 +113,11 @@ try {
     check(r.p2 > r.p1 && r.p2 > 100, `[${transport}] inbound-rtp packetsReceived grows (${r.p1} -> ${r.p2})`);
     check(r.e2 > r.e1 && r.e2 > 0, `[${transport}] inbound-rtp totalAudioEnergy grows: the echo came back through the relay`);
   }
+  // Baseline: the same call without TURN (host candidates, loopback).
+  const direct = await run(page, 'direct');
+  check(direct.local && direct.local.type === 'host', `[direct] baseline call uses host candidates (${JSON.stringify(direct.local)})`);
+  console.log(`call -> connected (warm): relay/udp ${times.udp.toFixed(0)} ms, relay/tcp ${times.tcp.toFixed(0)} ms, ` +
+    `direct ${direct.connected.toFixed(0)} ms (ratio udp ${(times.udp / direct.connected).toFixed(2)}, tcp ${(times.tcp / direct.connected).toFixed(2)})`);
   exitCode = failures ? 1 : 0;
 } catch (err) {
   console.error('FAIL', err);
