@@ -82,7 +82,8 @@ class DtmfSender {
   // bridge should not forward audio on this stream meanwhile (§2.5.1.3:
   // events replace the audio they represent).
   bool active() const { return state_ != State::Idle && state_ != State::Gap; }
-  bool idle() const { return state_ == State::Idle && count_ == 0; }
+  // Nothing queued and no event on the wire (the trailing gap needs no timer).
+  bool idle() const { return count_ == 0 && (state_ == State::Idle || state_ == State::Gap); }
   void clear();
 
  private:

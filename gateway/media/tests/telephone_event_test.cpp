@@ -1,5 +1,7 @@
 #include "gateway/media/telephone_event.hpp"
 
+#include "gateway/media/stream_rewriter.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -168,4 +170,56 @@ TEST(DtmfReceiver, LostStartStillReportsAndLateEndIsNotRepeated) {
   EXPECT_FALSE(r.on_packet(1, 9000, ByteView(start8, 2)));
   EXPECT_EQ(r.counters().not_dtmf, 1u);
   EXPECT_EQ(r.counters().malformed, 1u);
+}
+
+TEST(DtmfSender, EventsStampedBetweenAudioKeepOneTimeline) {
+  // The bridge's use: audio forwarded through an OutboundStream, a digit
+  // stamped with stamp_local at stream.timestamp_at(event_start), audio
+  // suppressed while active(), then audio again. The receiver sees one
+  // sequence run, the event at the wall-clock timestamp, and audio after it
+  // later than the event's end.
+  OutboundStream out(t0, 0x42, 8000, 100, 5000);
+  out.map_payload_type(0, 0);
+  DtmfSender sender;
+  DtmfReceiver receiver;
+  std::array<std::uint8_t, 12 + 160> pkt{};
+  std::uint16_t up_seq = 7;
+  std::uint32_t up_ts = 90000;
+  std::uint16_t expect_seq = 100;
+  std::uint32_t event_ts = 0, last_audio_ts = 0, first_audio_after = 0;
+  std::string digits;
+  for (int tick = 0; tick < 40; ++tick) {
+    const Instant now = t0 + milliseconds(20) * tick;
+    if (tick == 10) {
+      ASSERT_TRUE(sender.queue("7"));
+    }
+    bool sent_event = false;
+    while (auto ev = sender.poll(now)) {
+      if (ev->marker) event_ts = out.timestamp_at(ev->event_start);
+      std::copy(ev->payload.begin(), ev->payload.end(), pkt.begin() + 12);
+      const std::span<std::uint8_t> bytes(pkt.data(), 16);
+      ASSERT_TRUE(out.stamp_local(bytes, 101, ev->marker, event_ts));
+      auto p = RtpPacket::parse(bytes);
+      EXPECT_EQ(p->sequence(), expect_seq++);
+      EXPECT_EQ(p->timestamp(), event_ts);
+      if (auto d = receiver.on_packet(p->ssrc(), p->timestamp(), p->payload())) digits += d->digit;
+      sent_event = true;
+    }
+    write_rtp_header(pkt, {false, 0, up_seq++, up_ts, 0x99});
+    up_ts += 160;
+    if (sent_event || sender.active()) continue;
+    auto p = RtpPacket::parse(pkt);
+    ASSERT_TRUE(out.rewrite(now, *p));
+    EXPECT_EQ(p->sequence(), expect_seq++);
+    if (event_ts && !first_audio_after) {
+      first_audio_after = p->timestamp();
+      EXPECT_TRUE(p->marker());
+    } else if (!event_ts) {
+      last_audio_ts = p->timestamp();
+    }
+  }
+  EXPECT_EQ(digits, "7");
+  EXPECT_EQ(event_ts, last_audio_ts + 160);  // the event starts where audio paused
+  EXPECT_GE(first_audio_after, event_ts + 800);  // after the 100 ms event
+  EXPECT_TRUE(sender.idle());
 }
