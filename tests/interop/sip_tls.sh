@@ -78,12 +78,25 @@ for _ in range(200):
 PY
 }
 
+# wait_port PORT: until something accepts TCP on 127.0.0.1:PORT (10 s at most).
+wait_port() {
+  python3 - "$1" <<'PY'
+import socket, sys, time
+for _ in range(100):
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=0.2).close(); sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit(1)
+PY
+}
+
 # ---- (a) baresip UAC -> Floe UAS over TLS
 PEER_PORT=$(pair_port); TLS_PORT=$((PEER_PORT + 1)); BS_PORT=$(pair_port)
 "$PEER" uas --local 127.0.0.1:"$PEER_PORT" --calls 1 --timeout 30 --transport tls \
   --cert floe.crt --key floe.key --ca ca.crt --tls-port "$TLS_PORT" > peer_uas.out 2>&1 &
 PEER_PID=$!; PIDS+=("$PEER_PID")
-sleep 0.3
+wait_port "$TLS_PORT"
 baresip_conf bs_uac "$BS_PORT" "<sip:alice@127.0.0.1;transport=tls>;regint=0"
 # -t: baresip quits (and hangs up with BYE) after that many seconds.
 timeout 30 baresip -f "$WORK/bs_uac" -s -t 4 -e "/dial sip:floe@127.0.0.1:$TLS_PORT" \
@@ -103,7 +116,7 @@ BS_PORT=$(pair_port); PEER_PORT=$(pair_port)
 baresip_conf bs_uas "$BS_PORT" "<sip:service@127.0.0.1;transport=tls>;regint=0;answermode=auto"
 timeout 30 baresip -f "$WORK/bs_uas" -s -t 12 < /dev/null > baresip_uas.out 2>&1 &
 BS_PID=$!; PIDS+=("$BS_PID")
-sleep 1
+wait_port $((BS_PORT + 1))
 "$PEER" uac --local 127.0.0.1:"$PEER_PORT" --remote 127.0.0.1:$((BS_PORT + 1)) --calls 2 \
   --hold-ms 500 --timeout 20 --transport tls --cert floe.crt --key floe.key --ca ca.crt \
   --tls-port $((PEER_PORT + 1)) > peer_uac.out 2>&1
@@ -121,7 +134,7 @@ BS_PORT=$(pair_port); PEER_PORT=$(pair_port)
 baresip_conf bs_uas2 "$BS_PORT" "<sip:service@127.0.0.1;transport=tls>;regint=0;answermode=auto"
 timeout 30 baresip -f "$WORK/bs_uas2" -t 8 < /dev/null > baresip_uas2.out 2>&1 &
 BS_PID=$!; PIDS+=("$BS_PID")
-sleep 1
+wait_port $((BS_PORT + 1))
 "$PEER" uac --local 127.0.0.1:"$PEER_PORT" --remote 127.0.0.1:$((BS_PORT + 1)) --calls 1 \
   --timeout 6 --transport tls --ca otherca.crt --tls-port $((PEER_PORT + 1)) > peer_bad.out 2>&1
 BAD_RC=$?
