@@ -236,3 +236,20 @@ TEST(RtpSocket, QueuedSendsGoOutInOneBatchPerFlush) {
   std::vector<std::uint8_t> huge(RtpSocket::kScratch + 1);
   EXPECT_FALSE(sock.queue_rtp(huge, peer.rtp_address()));
 }
+
+TEST(RtpSocket, Ipv6Loopback) {
+  boost::asio::io_context io;
+  Recorder rec;
+  RtpSocket sock(io, rec);
+  const IpAddress v6 = *IpAddress::parse("::1");
+  RtpPortRange range(base_port(), static_cast<std::uint16_t>(base_port() + 19));
+  ASSERT_FALSE(sock.open(range, v6, false));
+  EXPECT_TRUE(sock.rtp_address().ip().is_v6());
+  floe::io::UdpSocket peer(io);
+  ASSERT_FALSE(peer.open(SocketAddress(v6, 0)));
+  ASSERT_TRUE(peer.send_to(rtp_packet(3), sock.rtp_address()));
+  ASSERT_TRUE(peer.send_to(rtcp_rr(), sock.rtcp_address()));
+  ASSERT_TRUE(run_until(io, [&] { return rec.got.size() == 2; }));
+  EXPECT_EQ(rec.got[0].from, peer.local_address());
+  ASSERT_TRUE(sock.send_rtp(rtp_packet(4), peer.local_address()));
+}
