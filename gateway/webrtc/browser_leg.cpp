@@ -378,7 +378,10 @@ bool BrowserLeg::protect_and_send(bool rtcp, std::span<std::uint8_t> buffer, std
   }
   // No route: refuse before protecting, so an unsent packet does not use
   // up an SRTP index (RFC 3711 §3.3.1) the browser would then see skipped.
+  // RFC 8445 §12.1: before a pair is selected, data may use any valid one
+  // (the one DTLS went over); after, only the selected pair.
   auto route = transport_->media_route();
+  if (!route) route = transport_->data_route();
   auto n = route ? (rtcp ? transport_->protect_rtcp(buffer, length)
                          : transport_->protect_rtp(buffer, length))
                  : std::nullopt;
@@ -458,8 +461,13 @@ void BrowserLeg::pump(Instant now) {
   if (!transport_) return;
   while (auto o = transport_->poll_output()) {
     if (auto* t = std::get_if<ice::Transmit>(&*o)) {
-      // Answers to our checks come back on this 5-tuple (not yet validated).
-      port_.demux().add_tuple(t->local, t->remote, id_, false);
+      // Answers to our checks come back on this 5-tuple. A Binding success
+      // response (0x0101) means the agent answered an authenticated check
+      // from it: the peer may send data there at once (RFC 8445 §12.1),
+      // so the demux passes it up and the transport holds early DTLS until
+      // our own check makes the pair valid.
+      const bool answered = t->bytes.size() >= 2 && t->bytes[0] == 0x01 && t->bytes[1] == 0x01;
+      port_.demux().add_tuple(t->local, t->remote, id_, answered);
       port_.send_to(t->local, t->bytes, t->remote);
     } else if (auto* c = std::get_if<out::LocalCandidate>(&*o)) {
       to_sink(signaling::event::Candidate{{ice::format_candidate(c->candidate), mid_, 0}});

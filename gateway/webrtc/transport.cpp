@@ -136,10 +136,62 @@ MediaIn WebRtcTransport::handle_input(Instant now, const SocketAddress& local,
       return handle_relay_input(now, i, datagram);
   const auto r = ice_.handle_input(now, ice::Datagram{local, remote, datagram});
   if (r != ice::InputResult::ApplicationData) {
-    if (r == ice::InputResult::Stun) drain(now);
+    if (r == ice::InputResult::Stun) {
+      drain(now);
+      // A check response may just have made the pair of a held record valid.
+      if (early_count_) replay_early(now);
+    } else if (srtp::classify(datagram) == srtp::PacketClass::Dtls) {
+      hold_early(local, remote, datagram);
+    }
     return {};
   }
   return handle_application_data(now, datagram);
+}
+
+bool WebRtcTransport::receivable(const SocketAddress& local, const SocketAddress& remote) const {
+  if (auto r = ice_.selected_route(); r && r->local == local && r->remote == remote) return true;
+  for (const auto& p : ice_.check_list().pairs())
+    if (p.valid && p.local.base == local && p.remote.address == remote) return true;
+  return false;
+}
+
+void WebRtcTransport::hold_early(const SocketAddress& local, const SocketAddress& remote,
+                                 ByteView datagram) {
+  if (failed_ || closed_ || datagram.size() > early_[0].bytes.size()) return;
+  const auto s = ice_.state();
+  if (s == ice::IceState::Failed || s == ice::IceState::Closed) return;
+  // Oldest out when full: the peer retransmits a whole flight anyway.
+  if (early_count_ == early_.size()) {
+    std::move(early_.begin() + 1, early_.end(), early_.begin());
+    --early_count_;
+  }
+  auto& e = early_[early_count_++];
+  e.local = local;
+  e.remote = remote;
+  e.at = last_now_;
+  e.length = datagram.size();
+  std::copy(datagram.begin(), datagram.end(), e.bytes.begin());
+  ++counters_.early_dtls_held;
+}
+
+void WebRtcTransport::replay_early(Instant now) {
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < early_count_; ++i) {
+    auto& e = early_[i];
+    if (now - e.at > seconds(2)) continue;  // the peer has retransmitted by now
+    if (!receivable(e.local, e.remote)) {
+      if (kept != i) early_[kept] = e;
+      ++kept;
+      continue;
+    }
+    std::span<std::uint8_t> d(e.bytes.data(), e.length);
+    if (ice_.handle_input(now, ice::Datagram{e.local, e.remote, d}) ==
+        ice::InputResult::ApplicationData) {
+      ++counters_.early_dtls_replayed;
+      handle_application_data(now, d);
+    }
+  }
+  early_count_ = kept;
 }
 
 MediaIn WebRtcTransport::handle_relay_input(Instant now, std::size_t server,
@@ -210,6 +262,7 @@ void WebRtcTransport::handle_timeout(Instant now) {
   last_now_ = now;
   if (relay_ && relay_->next_timeout() <= now) relay_->handle_timeout(now);
   ice_.handle_timeout(now);
+  if (early_count_) replay_early(now);
   if (dtls_ && dtls_->next_timeout() <= now) dtls_->handle_timeout(now);
   if (sctp_ && sctp_->next_timeout() <= now) sctp_->handle_timeout(now);
   drain(now);

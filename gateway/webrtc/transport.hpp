@@ -10,6 +10,7 @@
 // view of the plain packet; protect_rtp()/protect_rtcp() encrypt in place and
 // the caller sends the result on media_route(). Neither allocates.
 // Everything else (STUN, DTLS, SCTP) leaves through poll_output().
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -60,6 +61,8 @@ struct WebRtcCounters {
   std::uint64_t dtls_before_start = 0;
   std::uint64_t unknown_class = 0;      // RFC 7983 classes we do not speak (ZRTP, ...)
   std::uint64_t dtls_unsendable = 0;    // DTLS output while ICE had no selected pair
+  std::uint64_t early_dtls_held = 0;    // DTLS from a pair valid only on the peer's side yet
+  std::uint64_t early_dtls_replayed = 0;
 };
 
 namespace out {
@@ -166,6 +169,9 @@ class WebRtcTransport {
 
  private:
   void start_dtls(Instant now);
+  bool receivable(const SocketAddress& local, const SocketAddress& remote) const;
+  void hold_early(const SocketAddress& local, const SocketAddress& remote, ByteView datagram);
+  void replay_early(Instant now);
   void start_relays(Instant now);
   MediaIn handle_application_data(Instant now, std::span<std::uint8_t> datagram);
   MediaIn handle_relay_input(Instant now, std::size_t server, std::span<std::uint8_t> datagram);
@@ -176,6 +182,20 @@ class WebRtcTransport {
   bool drain_dtls(Instant now);
   bool drain_sctp(Instant now);
   void fail(std::string reason);
+
+  // DTLS records that arrived over a pair the peer validated before our own
+  // check on it succeeded (RFC 8445 §12.1 lets it send there; a browser
+  // answering our offer sends its ClientHello so). The agent drops them;
+  // they are kept here, in fixed storage, and fed again once the pair is
+  // valid on our side, instead of waiting ~1 s for the peer's retransmission.
+  struct EarlyRecord {
+    SocketAddress local, remote;
+    Instant at{};
+    std::size_t length = 0;
+    std::array<std::uint8_t, 1500> bytes{};
+  };
+  std::array<EarlyRecord, 4> early_{};
+  std::size_t early_count_ = 0;
 
   WebRtcConfig cfg_;
   ice::IceAgent ice_;

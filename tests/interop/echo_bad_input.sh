@@ -20,7 +20,7 @@ PORT="$HTTP" node gateway_bad_input_test.mjs || RC=$?
 sleep 0.5
 METRICS="$(curl -s "http://127.0.0.1:$HTTP/metrics")"
 echo "$METRICS" | grep -E '^floe_(calls|media_unroutable|browser_drops)' || true
-echo "$METRICS" | grep -qx 'floe_calls_active 0' || { echo "FAIL: calls left active"; RC=1; }
+grep -qx 'floe_calls_active 0' <<<"$METRICS" || { echo "FAIL: calls left active"; RC=1; }
 stop_gateway bad
 [ "$RC" -eq 0 ] || { echo "FAIL: bad-input checks failed"; tail -40 "$TMP/bad.err"; exit 1; }
 echo "floe gateway shut down cleanly; PASS"

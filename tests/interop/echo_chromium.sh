@@ -19,8 +19,8 @@ sleep 0.5
 METRICS="$(curl -s "http://127.0.0.1:$HTTP/metrics")"
 echo "$METRICS" | grep -E '^floe_(calls|echo|media)' || true
 # Every call was hung up by the page and freed; none ended by failure.
-echo "$METRICS" | grep -qx 'floe_calls_active 0' || { echo "FAIL: calls left active"; RC=1; }
-echo "$METRICS" | grep -qx 'floe_calls_failed_total 0' || { echo "FAIL: a call failed"; RC=1; }
+grep -qx 'floe_calls_active 0' <<<"$METRICS" || { echo "FAIL: calls left active"; RC=1; }
+grep -qx 'floe_calls_failed_total 0' <<<"$METRICS" || { echo "FAIL: a call failed"; RC=1; }
 stop_gateway echo
 [ "$RC" -eq 0 ] || { echo "FAIL: browser checks failed"; tail -40 "$TMP/echo.err"; exit 1; }
 echo "floe gateway shut down cleanly; PASS"

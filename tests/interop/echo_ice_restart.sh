@@ -20,8 +20,8 @@ PORT="$HTTP" node echo_ice_restart_test.mjs || RC=$?
 sleep 0.5
 METRICS="$(curl -s "http://127.0.0.1:$HTTP/metrics")"
 echo "$METRICS" | grep -E '^floe_(calls_active|calls_failed|browser_ice_restarts|browser_drops)' || true
-echo "$METRICS" | grep -qx 'floe_calls_active 0' || { echo "FAIL: calls left active"; RC=1; }
-echo "$METRICS" | grep -qx 'floe_calls_failed_total 0' || { echo "FAIL: a call failed"; RC=1; }
+grep -qx 'floe_calls_active 0' <<<"$METRICS" || { echo "FAIL: calls left active"; RC=1; }
+grep -qx 'floe_calls_failed_total 0' <<<"$METRICS" || { echo "FAIL: a call failed"; RC=1; }
 stop_gateway restart
 [ "$RC" -eq 0 ] || { echo "FAIL: browser checks failed"; tail -40 "$TMP/restart.err"; exit 1; }
 echo "floe gateway shut down cleanly; PASS"
