@@ -349,7 +349,22 @@ void BrowserLeg::on_datagram(const SocketAddress& local, const SocketAddress& re
                              std::span<std::uint8_t> buffer, std::size_t length) {
   if (!transport_ || ended_) return;
   const Instant now = Clock::now();
-  auto in = transport_->handle_input(now, local, remote, buffer.first(length));
+  deliver(now, transport_->handle_input(now, local, remote, buffer.first(length)), buffer);
+  deliver_early(now);
+  if (!ended_) pump(now);
+}
+
+void BrowserLeg::deliver_early(Instant now) {
+  // Media that came over a pair before our own check validated it (see
+  // WebRtcTransport::EarlyRecord), in arrival order.
+  while (!ended_ && transport_->has_early_media()) {
+    auto in = transport_->take_early_media(now, early_buf_);
+    if (in.kind == MediaIn::Kind::None) break;
+    deliver(now, in, early_buf_);
+  }
+}
+
+void BrowserLeg::deliver(Instant now, const MediaIn& in, std::span<std::uint8_t> buffer) {
   if (in.kind == MediaIn::Kind::Rtp) {
     if (!timings_.first_rtp) timings_.first_rtp = now;
     const auto& p = in.packet;
@@ -366,9 +381,8 @@ void BrowserLeg::on_datagram(const SocketAddress& local, const SocketAddress& re
     if (cb_.media && !ended_) cb_.media(now, MediaKind::Rtp, buffer, p.size());
   } else if (in.kind == MediaIn::Kind::Rtcp) {
     rx_.on_rtcp(in.packet, local_ssrc_, ntp_time_now());
-    if (cb_.media) cb_.media(now, MediaKind::Rtcp, buffer, in.packet.size());
+    if (cb_.media && !ended_) cb_.media(now, MediaKind::Rtcp, buffer, in.packet.size());
   }
-  if (!ended_) pump(now);
 }
 
 bool BrowserLeg::protect_and_send(bool rtcp, std::span<std::uint8_t> buffer, std::size_t length) {
@@ -537,7 +551,11 @@ void BrowserLeg::on_timer() {
     fail("timeout", "ICE and DTLS did not complete within the setup time");
     return;
   }
-  if (transport_->next_timeout() <= now) transport_->handle_timeout(now);
+  if (transport_->next_timeout() <= now) {
+    transport_->handle_timeout(now);
+    deliver_early(now);
+    if (ended_) return;
+  }
   if (owner_wake_ <= now) {
     owner_wake_ = kNever;
     if (cb_.wakeup) cb_.wakeup(now);

@@ -205,6 +205,8 @@ class BrowserLeg final : public MediaEndpoint {
   bool configure_peer(const sdp::Negotiated& n, std::string* why);
   void begin(Instant now);
   std::uint32_t clock_rate(std::uint8_t pt) const { return clock_by_pt_[pt & 0x7f]; }
+  void deliver(Instant now, const MediaIn& in, std::span<std::uint8_t> buffer);
+  void deliver_early(Instant now);
   void pump(Instant now);
   void arm_timer();
   void on_timer();
@@ -235,6 +237,8 @@ class BrowserLeg final : public MediaEndpoint {
   std::array<std::uint32_t, 128> clock_by_pt_{};
   RtpReceiveStats rx_;
   std::uint64_t rtp_bytes_out_ = 0, send_refused_ = 0, ice_restarts_ = 0;
+  // Held early media is decrypted here (room for the SRTP tag included).
+  std::array<std::uint8_t, 1500 + kMaxOverhead> early_buf_{};
   boost::asio::steady_timer timer_;
   Instant armed_for_ = kNever;
   Instant setup_deadline_ = kNever;

@@ -140,8 +140,11 @@ MediaIn WebRtcTransport::handle_input(Instant now, const SocketAddress& local,
       drain(now);
       // A check response may just have made the pair of a held record valid.
       if (early_count_) replay_early(now);
-    } else if (srtp::classify(datagram) == srtp::PacketClass::Dtls) {
-      hold_early(local, remote, datagram);
+    } else {
+      const auto cls = srtp::classify(datagram);
+      if (cls == srtp::PacketClass::Dtls || cls == srtp::PacketClass::Rtp ||
+          cls == srtp::PacketClass::Rtcp)
+        hold_early(local, remote, datagram);
     }
     return {};
   }
@@ -162,6 +165,7 @@ void WebRtcTransport::hold_early(const SocketAddress& local, const SocketAddress
   if (s == ice::IceState::Failed || s == ice::IceState::Closed) return;
   // Oldest out when full: the peer retransmits a whole flight anyway.
   if (early_count_ == early_.size()) {
+    if (early_[0].ready) --early_media_ready_;
     std::move(early_.begin() + 1, early_.end(), early_.begin());
     --early_count_;
   }
@@ -169,17 +173,52 @@ void WebRtcTransport::hold_early(const SocketAddress& local, const SocketAddress
   e.local = local;
   e.remote = remote;
   e.at = last_now_;
+  e.media = srtp::classify(datagram) != srtp::PacketClass::Dtls;
+  e.ready = false;
   e.length = datagram.size();
   std::copy(datagram.begin(), datagram.end(), e.bytes.begin());
-  ++counters_.early_dtls_held;
+  ++(e.media ? counters_.early_media_held : counters_.early_dtls_held);
+}
+
+MediaIn WebRtcTransport::take_early_media(Instant now, std::span<std::uint8_t> buffer) {
+  for (std::size_t i = 0; i < early_count_; ++i) {
+    auto& e = early_[i];
+    if (!e.ready) continue;
+    MediaIn in;
+    if (e.length + kMaxOverhead <= buffer.size()) {
+      std::copy(e.bytes.begin(), e.bytes.begin() + static_cast<std::ptrdiff_t>(e.length),
+                buffer.begin());
+      auto d = buffer.first(e.length);
+      if (ice_.handle_input(now, ice::Datagram{e.local, e.remote, d}) ==
+          ice::InputResult::ApplicationData) {
+        ++counters_.early_media_replayed;
+        in = handle_application_data(now, d);
+      }
+    }
+    std::move(early_.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+              early_.begin() + static_cast<std::ptrdiff_t>(early_count_),
+              early_.begin() + static_cast<std::ptrdiff_t>(i));
+    --early_count_;
+    --early_media_ready_;
+    if (in.kind != MediaIn::Kind::None) return in;
+    --i;  // refused after all: look at the next one
+  }
+  return {};
 }
 
 void WebRtcTransport::replay_early(Instant now) {
   std::size_t kept = 0;
   for (std::size_t i = 0; i < early_count_; ++i) {
     auto& e = early_[i];
-    if (now - e.at > seconds(2)) continue;  // the peer has retransmitted by now
-    if (!receivable(e.local, e.remote)) {
+    if (now - e.at > seconds(2)) {  // DTLS was retransmitted by now; media is stale
+      if (e.ready) --early_media_ready_;
+      continue;
+    }
+    if (e.ready || !receivable(e.local, e.remote) || e.media) {
+      if (!e.ready && e.media && receivable(e.local, e.remote)) {
+        e.ready = true;
+        ++early_media_ready_;
+      }
       if (kept != i) early_[kept] = e;
       ++kept;
       continue;

@@ -63,6 +63,8 @@ struct WebRtcCounters {
   std::uint64_t dtls_unsendable = 0;    // DTLS output while ICE had no selected pair
   std::uint64_t early_dtls_held = 0;    // DTLS from a pair valid only on the peer's side yet
   std::uint64_t early_dtls_replayed = 0;
+  std::uint64_t early_media_held = 0;   // SRTP/SRTCP likewise, delivered by take_early_media()
+  std::uint64_t early_media_replayed = 0;
 };
 
 namespace out {
@@ -155,6 +157,13 @@ class WebRtcTransport {
   // The selected pair, else the best valid one (for the DTLS handshake).
   std::optional<ice::Route> data_route() const;
   void note_sent(Instant now) { ice_.note_sent(now); }
+  // Media that arrived over a pair before it was valid here and is now
+  // deliverable (see EarlyRecord): copied into `buffer` (room for
+  // kMaxOverhead included), decrypted in place like handle_input() does.
+  // Kind::None when there is none; call until then after handle_input()
+  // and handle_timeout().
+  bool has_early_media() const { return early_media_ready_ > 0; }
+  MediaIn take_early_media(Instant now, std::span<std::uint8_t> buffer);
 
   // Data channels (after SctpConnected).
   bool send_message(Instant now, std::uint16_t channel, ByteView data, bool binary);
@@ -191,11 +200,14 @@ class WebRtcTransport {
   struct EarlyRecord {
     SocketAddress local, remote;
     Instant at{};
+    bool media = false;  // SRTP/SRTCP (else DTLS)
+    bool ready = false;  // media whose pair is valid now: take_early_media()
     std::size_t length = 0;
     std::array<std::uint8_t, 1500> bytes{};
   };
-  std::array<EarlyRecord, 4> early_{};
+  std::array<EarlyRecord, 8> early_{};
   std::size_t early_count_ = 0;
+  std::size_t early_media_ready_ = 0;
 
   WebRtcConfig cfg_;
   ice::IceAgent ice_;

@@ -183,8 +183,10 @@ try {
     await window.healthy.hangup();
     return { last, stall, n: s.length, state: window.healthy.state };
   });
-  check(r.last.p > healthyBefore.p + 100 && r.last.e > healthyBefore.e,
-    `healthy call's echoed audio kept coming (${healthyBefore.p} -> ${r.last.p} packets, ` +
+  // 20 ms Opus frames: 50 packets/s when nothing is lost.
+  const rate = (r.last.p - healthyBefore.p) / ((r.last.t - healthyBefore.t) / 1000);
+  check(rate > 40 && r.last.e > healthyBefore.e,
+    `healthy call's echoed audio kept coming (${healthyBefore.p} -> ${r.last.p} packets, ${rate.toFixed(1)}/s, ` +
     `totalAudioEnergy ${healthyBefore.e.toFixed(3)} -> ${r.last.e.toFixed(3)})`);
   check(r.stall <= 1000, `no stall over 1 s in the healthy call during the matrix (longest ${r.stall} ms, ${r.n} samples)`);
   const metrics = await (await fetch(BASE + '/metrics')).text();
