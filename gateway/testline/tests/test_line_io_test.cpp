@@ -463,3 +463,61 @@ TEST(TestLineIo, MediaTimeoutHangsUp) {
 }
 
 }  // namespace
+
+namespace {
+
+// A re-INVITE without SDP asks the line to restate the session: its offer
+// goes in the 200 and the ACK's answer (here PCMA instead of PCMU) applies.
+TEST(TestLineIo, ReinviteWithoutSdpOffersInOk) {
+  Harness h;
+  auto call = h.invite("tone", offer_sdp(h.rtp_port(), "0"));
+  ASSERT_TRUE(h.run_until([&] { return h.final_response(call) != nullptr; }));
+  const sip::UaEvent ok = *h.final_response(call);
+  ASSERT_EQ(ok.status, 200);
+  auto first = h.receive_rtp(milliseconds(100));
+  ASSERT_FALSE(first.empty());
+  EXPECT_EQ(first.back()[1] & 0x7f, 0);
+  // The Floe UA ACKs re-INVITE 2xx itself (no manual ACK in dialog), so
+  // drive this one by hand over a raw socket instead.
+  asio::ip::udp::socket raw(h.io, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const std::string me = "127.0.0.1:" + std::to_string(raw.local_endpoint().port());
+  const sip::Dialog* d = h.ua->dialog(*ok.dialog);
+  ASSERT_NE(d, nullptr);
+  const std::string from = d->local_uri().to_string();
+  const std::string to = d->remote_uri().to_string();
+  const std::string target = d->remote_target().to_string();
+  const std::string common = "From: " + from + "\r\nTo: " + to + "\r\nCall-ID: " +
+                             ok.dialog->call_id + "\r\nMax-Forwards: 70\r\n";
+  const std::string reinvite = "INVITE " + target + " SIP/2.0\r\nVia: SIP/2.0/UDP " + me +
+                               ";branch=z9hG4bKre1\r\n" + common +
+                               "CSeq: 5 INVITE\r\nContact: <sip:uac@" + me +
+                               ">\r\nContent-Length: 0\r\n\r\n";
+  const auto line_ep =
+      asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), h.line->local_address().port());
+  raw.send_to(asio::buffer(reinvite), line_ep);
+  raw.non_blocking(true);
+  std::string reply;
+  const Instant end = Clock::now() + seconds(3);
+  while (Clock::now() < end && reply.find("SIP/2.0 200") == std::string::npos) {
+    h.io.run_for(milliseconds(10));
+    std::array<char, 4096> buf;
+    boost::system::error_code ec;
+    asio::ip::udp::endpoint src;
+    std::size_t n = raw.receive_from(asio::buffer(buf), src, 0, ec);
+    if (!ec) reply.assign(buf.data(), n);
+  }
+  ASSERT_NE(reply.find("SIP/2.0 200"), std::string::npos) << reply;
+  EXPECT_NE(reply.find("RTP/AVP 0 8 101"), std::string::npos) << reply;
+  const std::string answer = offer_sdp(h.rtp_port(), "8");
+  const std::string ack = "ACK " + target + " SIP/2.0\r\nVia: SIP/2.0/UDP " + me +
+                          ";branch=z9hG4bKack1\r\n" + common +
+                          "CSeq: 5 ACK\r\nContent-Type: application/sdp\r\nContent-Length: " +
+                          std::to_string(answer.size()) + "\r\n\r\n" + answer;
+  raw.send_to(asio::buffer(ack), line_ep);
+  h.receive_rtp(milliseconds(60));
+  auto after = h.receive_rtp(milliseconds(150));
+  ASSERT_FALSE(after.empty());
+  EXPECT_EQ(after.back()[1] & 0x7f, 8);  // the answer in the ACK switched the tone to PCMA
+}
+
+}  // namespace
