@@ -1,0 +1,191 @@
+// A SIP trunk (sipp UAC) calls a browser through `floe gateway`: run by
+// tests/interop/sip_e2e_incoming*.sh. Headless Chromium loads Floe's page,
+// registers as USER and answers every `incoming` call, playing the remote
+// track in an <audio> element. For each case this script starts one sipp
+// scenario (tests/interop/sip_e2e/*.xml), waits for it, and checks both
+// sipp's verdict (exit 0: every message as scripted, the regexps on Floe's
+// SDP matched) and what the browser saw.
+// Env: PORT (gateway HTTP), FLOE_SIP (ip:port of Floe's SIP listener),
+// SIPP_PORT (sipp's SIP port; the trunk's proxy= in Floe), USER, DID (routed
+// to USER by --route), CASES (comma list: play,hold,refused), SCEN, WORK.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BASE = `http://127.0.0.1:${process.env.PORT}`;
+const SCEN = process.env.SCEN;
+const WORK = process.env.WORK || os.tmpdir();
+const USER = process.env.USER_NAME || 'bob';
+const DID = process.env.DID || '4930555000';
+const CASES = (process.env.CASES || 'play').split(',');
+let failures = 0;
+let checks = 0;
+function check(ok, what) {
+  checks++;
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  if (!ok) failures++;
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// One sipp UAC run toward Floe; resolves with its exit status and log names.
+function sippUac(name, xml, { ip = '127.0.0.1', service = DID } = {}) {
+  const port = process.env.SIPP_PORT;
+  const log = path.join(WORK, `sipp_${name}.out`);
+  const fd = fs.openSync(log, 'w');
+  const args = ['-sf', path.join(SCEN, xml), process.env.FLOE_SIP, '-s', service, '-i', ip,
+    '-p', port, '-mp', String(Number(port) + 2), '-m', '1', '-nostdin', '-timeout', '40s',
+    '-timeout_error', '-trace_err', '-error_file', path.join(WORK, `sipp_${name}_errors.log`),
+    '-trace_msg', '-message_file', path.join(WORK, `sipp_${name}_messages.log`)];
+  const p = spawn('sipp', args, { stdio: ['ignore', fd, fd], cwd: WORK });
+  return new Promise((res) => {
+    const t = setTimeout(() => p.kill('SIGKILL'), 60000);
+    p.on('exit', (code, sig) => { clearTimeout(t); res({ code: code ?? sig, name }); });
+  });
+}
+function sippErrors(v) {
+  if (v.code === 0) return '';
+  try {
+    return '\n' + fs.readFileSync(path.join(WORK, `sipp_${v.name}_errors.log`), 'utf8').split('\n').slice(-10).join('\n');
+  } catch { return ''; }
+}
+
+// Page side: register, answer everything, sample stats of each call.
+async function setUpPage(page) {
+  await page.evaluate(async (user) => {
+    const client = window.floePage.client;
+    await client.register(user);
+    window.e2e = { calls: [] };
+    client.addEventListener('incoming', async (e) => {
+      const call = e.detail;
+      const rec = { from: call.peer, samples: [], states: [] };
+      window.e2e.calls.push(rec);
+      const t0 = performance.now();
+      call.addEventListener('state', (ev) => rec.states.push(ev.detail));
+      call.addEventListener('ended', (ev) => { rec.end = ev.detail; rec.endedAt = performance.now() - t0; });
+      const audio = document.createElement('audio');
+      audio.autoplay = true;
+      document.body.appendChild(audio);
+      call.addEventListener('track', (ev) => {
+        audio.srcObject = ev.detail.streams[0] || new MediaStream([ev.detail.track]);
+        audio.play().catch((err) => { rec.playError = String(err); });
+      });
+      try {
+        await call.answer();
+      } catch (err) {
+        rec.answerError = String(err);
+        return;
+      }
+      rec.answeredAt = performance.now() - t0;
+      // Every 500 ms until the call ends: inbound/outbound audio and the element.
+      while (!rec.end) {
+        const s = { t: Math.round(performance.now() - t0), playing: !audio.paused, currentTime: audio.currentTime };
+        try {
+          const stats = await call.pc.getStats();
+          stats.forEach((x) => {
+            if (x.type === 'inbound-rtp' && x.kind === 'audio') {
+              s.packetsReceived = x.packetsReceived; s.energy = x.totalAudioEnergy; s.codec = x.codecId;
+            }
+            if (x.type === 'outbound-rtp' && x.kind === 'audio') s.packetsSent = x.packetsSent;
+          });
+        } catch { break; }
+        rec.samples.push(s);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    });
+  }, USER);
+}
+
+const calls = (page) => page.evaluate(() => window.e2e.calls);
+async function waitCallEnd(page, index, ms) {
+  for (let i = 0; i < ms / 100; i++) {
+    const c = (await calls(page))[index];
+    if (c && c.end) return c;
+    await sleep(100);
+  }
+  return (await calls(page))[index] || null;
+}
+
+// Checks shared by the answered cases: ringing the right user, audio both
+// ways while answered, the <audio> element playing, BYE -> `ended`.
+function checkAnsweredCall(tag, c, v) {
+  check(c !== null, `[${tag}] DID ${DID} rang the browser registered as ${USER}`);
+  if (!c) return;
+  check(c.from.includes('5550177'), `[${tag}] \`incoming\` names the trunk's caller (${c.from})`);
+  check(c.answeredAt !== undefined, `[${tag}] the browser answered (${c.answerError || 'ok'})`);
+  const s = c.samples.filter((x) => x.packetsReceived !== undefined);
+  const first = s.find((x) => x.packetsReceived > 0);
+  const last = s[s.length - 1];
+  console.log(`[${tag}] samples: ` + s.map((x) => `${x.t}ms rx=${x.packetsReceived} e=${(x.energy || 0).toFixed(3)} tx=${x.packetsSent} t=${x.currentTime.toFixed(1)}`).join(' | '));
+  check(first && last && last.packetsReceived - first.packetsReceived > 150,
+    `[${tag}] inbound-rtp packetsReceived grows (${first?.packetsReceived} -> ${last?.packetsReceived})`);
+  check(first && last && last.energy > first.energy && last.energy > 0.01,
+    `[${tag}] inbound-rtp totalAudioEnergy grows: sipp's g711a.pcap is heard (${first?.energy} -> ${last?.energy})`);
+  check(last && last.packetsSent > 150, `[${tag}] the browser sent audio (outbound-rtp packetsSent ${last?.packetsSent})`);
+  check(last && last.playing && last.currentTime > 3, `[${tag}] the <audio> element plays the remote track (currentTime ${last?.currentTime})`);
+  check(c.end && c.end.reason === 'hangup', `[${tag}] BYE from the trunk ended the browser call (${JSON.stringify(c.end)})`);
+  check(v.code === 0, `[${tag}] sipp: Floe answered with PCMA at 127.0.0.1, the BYE got 200 (exit ${v.code})${sippErrors(v)}`);
+}
+
+async function casePlay(page) {
+  const n = (await calls(page)).length;
+  const v = await sippUac('play', 'uac_play.xml');
+  const c = await waitCallEnd(page, n, 5000);
+  checkAnsweredCall('play', c, v);
+}
+
+async function caseHold(page) {
+  const n = (await calls(page)).length;
+  const v = await sippUac('hold', 'uac_hold.xml');
+  const c = await waitCallEnd(page, n, 5000);
+  checkAnsweredCall('hold', c, v);
+  if (c) check(!c.end || c.end.reason === 'hangup', `[hold] the call survived hold and resume (no early end)`);
+  check(v.code === 0, `[hold] sipp: re-INVITE sendonly answered a=recvonly, sendrecv answered a=sendrecv, both PCMA (exit ${v.code})`);
+}
+
+async function caseRefused(page) {
+  const n = (await calls(page)).length;
+  // sipp on 127.0.0.2 is not the configured trunk (proxy 127.0.0.1).
+  let v = await sippUac('stranger', 'uac_refused_403.xml', { ip: '127.0.0.2' });
+  check(v.code === 0, `[refused] an INVITE from 127.0.0.2 (no trunk) got 403 (exit ${v.code})${sippErrors(v)}`);
+  // From the trunk, but to a DID no route maps and no browser is registered as.
+  v = await sippUac('nobody', 'uac_refused_480.xml', { service: '4930000999' });
+  check(v.code === 0, `[refused] an INVITE to an unrouted DID with no such browser user got 480 (exit ${v.code})${sippErrors(v)}`);
+  await sleep(300);
+  const m = (await calls(page)).length;
+  check(m === n, `[refused] neither rang the browser (incoming calls ${n} -> ${m})`);
+}
+
+const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-sip-e2e-'));
+const context = await chromium.launchPersistentContext(userDataDir, {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+    '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required'],
+});
+let exitCode = 1;
+try {
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.log('page error:', String(e)));
+  await page.goto(BASE + '/');
+  await page.waitForFunction(() => window.floePage && window.floePage.client.state === 'connected', null, { timeout: 10000 });
+  await setUpPage(page);
+  check(true, `page connected and registered as ${USER}`);
+  for (const name of CASES) {
+    if (name === 'play') await casePlay(page);
+    else if (name === 'hold') await caseHold(page);
+    else if (name === 'refused') await caseRefused(page);
+    else check(false, `unknown case ${name}`);
+  }
+  exitCode = failures ? 1 : 0;
+} catch (err) {
+  console.error('FAIL', err);
+} finally {
+  await context.close();
+  fs.rmSync(userDataDir, { recursive: true, force: true });
+}
+console.log(`${checks - failures}/${checks} checks passed`);
+process.exit(exitCode);
