@@ -1,0 +1,89 @@
+// Headless Chromium calls a number through `floe gateway` and its SIP trunk
+// (sipp UAS with -rtp_echo), run by tests/interop/sip_e2e_register_auth.sh:
+// the call must reach `answered`, the fake microphone must come back through
+// the trunk (inbound-rtp packetsReceived and totalAudioEnergy grow while an
+// <audio> element plays it), and hanging up must end the call.
+// Env: PORT (gateway HTTP), TARGET (number to call).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BASE = `http://127.0.0.1:${process.env.PORT}`;
+const TARGET = process.env.TARGET || '5551234';
+let failures = 0;
+let checks = 0;
+function check(ok, what) {
+  checks++;
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  if (!ok) failures++;
+}
+
+const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-sip-e2e-out-'));
+const context = await chromium.launchPersistentContext(userDataDir, {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+    '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required'],
+});
+let exitCode = 1;
+try {
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.log('page error:', String(e)));
+  await page.goto(BASE + '/');
+  await page.waitForFunction(() => window.floePage && window.floePage.client.state === 'connected', null, { timeout: 10000 });
+  const r = await page.evaluate(async (target) => {
+    const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
+    const client = window.floePage.client;
+    const t0 = performance.now();
+    const out = { events: [], times: {} };
+    const call = await client.call(target);
+    const audio = document.createElement('audio');
+    audio.autoplay = true;
+    document.body.appendChild(audio);
+    call.addEventListener('track', (e) => {
+      audio.srcObject = e.detail.streams[0] || new MediaStream([e.detail.track]);
+      audio.play().catch((err) => { out.playError = String(err); });
+    });
+    for (const ev of ['ringing', 'progress', 'answered'])
+      call.addEventListener(ev, () => { out.events.push(ev); out.times[ev] = Math.round(performance.now() - t0); });
+    const ended = new Promise((res) => call.addEventListener('ended', (e) => res(e.detail)));
+    const answered = await Promise.race([
+      new Promise((res) => call.addEventListener('answered', () => res(true))),
+      ended.then(() => false), sleep(20000).then(() => false)]);
+    out.answered = answered;
+    const inbound = async () => {
+      let s = null;
+      (await call.pc.getStats()).forEach((x) => { if (x.type === 'inbound-rtp' && x.kind === 'audio') s = x; });
+      return s ? { packets: s.packetsReceived, energy: s.totalAudioEnergy } : { packets: 0, energy: 0 };
+    };
+    if (answered) {
+      await sleep(1500);
+      out.s1 = await inbound();
+      await sleep(3000);
+      out.s2 = await inbound();
+      out.playing = !audio.paused;
+      out.currentTime = audio.currentTime;
+    }
+    await call.hangup();
+    out.end = await Promise.race([ended, sleep(5000).then(() => null)]);
+    return out;
+  }, TARGET);
+  console.log(`events ${r.events.join(',')} at ${JSON.stringify(r.times)}; inbound ${JSON.stringify(r.s1)} -> ${JSON.stringify(r.s2)}; audio playing ${r.playing} t=${r.currentTime}`);
+  check(r.answered, `the call to ${TARGET} reached \`answered\` (after the trunk's 401 challenge)`);
+  check(r.events.indexOf('ringing') >= 0, '180 became `ringing`');
+  check(r.s1 && r.s2 && r.s2.packets - r.s1.packets > 100, `inbound-rtp packetsReceived grows (${r.s1?.packets} -> ${r.s2?.packets})`);
+  check(r.s1 && r.s2 && r.s2.energy > r.s1.energy && r.s2.energy > 0, `totalAudioEnergy grows: the fake microphone came back through sipp's echo (${r.s1?.energy} -> ${r.s2?.energy})`);
+  check(r.playing && r.currentTime > 2, `the <audio> element plays (currentTime ${r.currentTime})`);
+  check(r.end !== null, `hang-up ended the call (${JSON.stringify(r.end)})`);
+  exitCode = failures ? 1 : 0;
+} catch (err) {
+  console.error('FAIL', err);
+} finally {
+  await context.close();
+  fs.rmSync(userDataDir, { recursive: true, force: true });
+}
+console.log(`${checks - failures}/${checks} checks passed`);
+process.exit(exitCode);
