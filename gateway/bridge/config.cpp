@@ -1,5 +1,7 @@
 #include "gateway/bridge/config.hpp"
 
+#include <algorithm>
+
 #include "signaling/sdp/text.hpp"
 
 namespace floe::bridge {
@@ -84,6 +86,64 @@ std::optional<RouteRule> parse_route(std::string_view spec, std::string* error) 
     return std::nullopt;
   }
   return RouteRule{std::string(m), std::string(u)};
+}
+
+bool is_sip_option(std::string_view f) {
+  for (const char* o : {"--sip-listen", "--sip-advertise", "--rtp-address", "--rtp-ports", "--trunk",
+                        "--route", "--test-line-trunk", "--default-trunk", "--media-timeout",
+                        "--session-expires", "--ring-timeout", "--symmetric-rtp", "--sip-tcp"})
+    if (f == o) return true;
+  return false;
+}
+
+bool apply_sip_option(SipConfig& c, std::string_view flag, std::string_view value, std::string* error) {
+  auto bad = [&](const char* what) { return fail(error, std::string(flag) + " needs " + what); };
+  if (flag == "--sip-listen") {
+    auto a = SocketAddress::parse(value, 5060);
+    if (!a) return bad("ADDR:PORT");
+    c.listen = *a;
+  } else if (flag == "--sip-advertise") {
+    if (value.empty()) return bad("a host");
+    c.advertised_host = std::string(value);
+  } else if (flag == "--rtp-address") {
+    auto ip = IpAddress::parse(value);
+    if (!ip) return bad("an IP address");
+    c.media_address = *ip;
+  } else if (flag == "--rtp-ports") {
+    auto [lo, hi] = sdp::split_once(value, '-');
+    auto a = sdp::parse_uint<std::uint16_t>(lo), b = sdp::parse_uint<std::uint16_t>(hi);
+    if (!a || !b || *a < 1024 || *b <= *a) return bad("MIN-MAX with 1024 <= MIN < MAX");
+    c.rtp_port_min = *a;
+    c.rtp_port_max = *b;
+  } else if (flag == "--trunk") {
+    auto t = parse_trunk(value, error);
+    if (!t) return false;
+    for (const auto& o : c.trunks)
+      if (o.name == t->name) return fail(error, "two trunks are named '" + t->name + "'");
+    c.trunks.push_back(std::move(*t));
+  } else if (flag == "--route") {
+    auto r = parse_route(value, error);
+    if (!r) return false;
+    c.routes.push_back(std::move(*r));
+  } else if (flag == "--test-line-trunk") {
+    c.test_line_trunk = std::string(value);
+  } else if (flag == "--default-trunk") {
+    c.default_trunk = std::string(value);
+  } else if (flag == "--media-timeout" || flag == "--session-expires" || flag == "--ring-timeout") {
+    auto n = sdp::parse_uint<std::uint32_t>(value);
+    if (!n) return bad("a number of seconds");
+    if (flag == "--media-timeout") c.media_timeout = seconds(std::max<std::uint32_t>(*n, 1));
+    else if (flag == "--ring-timeout") c.ring_timeout = seconds(std::max<std::uint32_t>(*n, 1));
+    else if (*n != 0 && *n < 90) return bad("0 or at least 90 (RFC 4028 Min-SE)");
+    else c.session_expires = *n;
+  } else if (flag == "--symmetric-rtp" || flag == "--sip-tcp") {
+    bool b = false;
+    if (!parse_bool(value, b)) return bad("0 or 1");
+    (flag == "--symmetric-rtp" ? c.symmetric_rtp : c.tcp) = b;
+  } else {
+    return fail(error, "unknown SIP option '" + std::string(flag) + "'");
+  }
+  return true;
 }
 
 }  // namespace floe::bridge

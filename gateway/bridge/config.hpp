@@ -80,4 +80,30 @@ std::optional<TrunkConfig> parse_trunk(std::string_view spec, std::string* error
 // "DID=user" or "prefix*=user" or "*=user".
 std::optional<RouteRule> parse_route(std::string_view spec, std::string* error = nullptr);
 
+// The command-line/config options of the SIP side, for `floe gateway`:
+//   --sip-listen ADDR:PORT   --sip-advertise HOST   --rtp-address IP
+//   --rtp-ports MIN-MAX      --trunk SPEC (repeatable)  --route MATCH=USER (repeatable)
+//   --test-line-trunk NAME   --default-trunk NAME   --media-timeout SECONDS
+//   --session-expires SECONDS   --ring-timeout SECONDS   --symmetric-rtp 0|1   --sip-tcp 0|1
+// Returns false with `error` for an unknown option or a bad value.
+bool is_sip_option(std::string_view flag);
+bool apply_sip_option(SipConfig& config, std::string_view flag, std::string_view value,
+                      std::string* error);
+inline constexpr const char* kSipUsage =
+    "  --sip-listen ADDR:PORT SIP listener (UDP and TCP) shared by every trunk and call\n"
+    "  --sip-advertise HOST   host in Via/Contact and SDP c= (default: the listen address)\n"
+    "  --rtp-address IP       address the SIP-side RTP sockets bind to\n"
+    "  --rtp-ports MIN-MAX    SIP-side RTP port range (default 20000-20999)\n"
+    "  --trunk SPEC           name=N,proxy=IP:PORT[,user=U,auth-user=A,password=P,register=1,\n"
+    "                         expires=S,keepalive=S,domain=D,codecs=PCMU+PCMA+G722+\n"
+    "                         telephone-event+opus,dtmf=rfc4733|info] (repeatable)\n"
+    "  --route MATCH=USER     inbound DID (or PREFIX*, or *) to browser user (repeatable)\n"
+    "  --test-line-trunk NAME trunk that `echo-sip`, `tone` and `busy` go to\n"
+    "  --default-trunk NAME   trunk for numbers (default: the first other trunk)\n"
+    "  --media-timeout S      no RTP from SIP this long ends a call (default 30)\n"
+    "  --session-expires S    RFC 4028 interval asked for (default 1800; 0: off)\n"
+    "  --ring-timeout S       an unanswered incoming call gets 480 after this (default 60)\n"
+    "  --symmetric-rtp 0|1    learn the SIP peer's RTP source after the answer (default 1)\n"
+    "  --sip-tcp 0|1          also listen on TCP (default 1)\n";
+
 }  // namespace floe::bridge

@@ -57,13 +57,6 @@ bool is_sdp(const sip::Message& m) {
 
 std::string body_text(const sip::Message& m) { return std::string(m.body.begin(), m.body.end()); }
 
-bool supports_timer(const sip::Message& m) {
-  for (auto h : {"Supported", "Require"})
-    for (auto v : m.all(h))
-      if (iequals(v, "timer")) return true;
-  return false;
-}
-
 sdp::Direction combine(bool send, bool recv) {
   if (send && recv) return sdp::Direction::SendRecv;
   if (send) return sdp::Direction::SendOnly;
@@ -75,7 +68,10 @@ Bytes to_bytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
 
 }  // namespace
 
-SipCall::SipCall(sip::UserAgent& ua, SipCallOptions options) : ua_(ua), opt_(std::move(options)) {}
+SipCall::SipCall(sip::UserAgent& ua, SipCallOptions options)
+    : ua_(ua), opt_(std::move(options)),
+      timer_({.session_expires = opt_.session_expires ? opt_.session_expires : 1800,
+              .min_se = opt_.min_se}) {}
 
 bool SipCall::invite(Instant now, const sip::Uri& request_uri, const sip::Uri& from,
                      std::string_view from_display, const SipLocalMedia& local) {
@@ -89,12 +85,8 @@ bool SipCall::invite(Instant now, const sip::Uri& request_uri, const sip::Uri& f
     }
   }
   m.add("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, MESSAGE, UPDATE");
-  if (opt_.session_expires) {
-    // RFC 4028 §7.1: ask for a session interval; the UAS picks the refresher.
-    m.add("Supported", "timer");
-    m.add("Session-Expires", std::to_string(opt_.session_expires));
-    m.add("Min-SE", std::to_string(opt_.min_se));
-  }
+  // RFC 4028 §7.1: ask for a session interval; the UAS picks the refresher.
+  if (opt_.session_expires) timer_.add_to_request(m);
   m.add("Content-Type", "application/sdp");
   m.body = to_bytes(write_sip_sdp(local));
   call_id_ = std::string(m.call_id());
@@ -128,15 +120,12 @@ void SipCall::incoming(Instant now, std::uint64_t server_tx, const sip::Message&
     end("failed", "the INVITE body is not SDP", 415);
     return;
   }
-  if (auto se = invite.header("Session-Expires"); !se.empty()) {
-    auto v = parse_session_expires(se);
-    if (v && v->seconds < opt_.min_se) {
-      // RFC 4028 §8.1: too short; tell the UAC what we accept.
-      sip::Message r = ua_.make_response(server_tx_, 422, "Session Interval Too Small");
-      r.add("Min-SE", std::to_string(opt_.min_se));
-      ua_.respond(now, server_tx_, std::move(r));
-      end("failed", "Session-Expires below our Min-SE", 422);
-    }
+  if (opt_.session_expires && timer_.check_request(invite)) {
+    // RFC 4028 §9: too short; tell the UAC what we accept.
+    sip::Message r = ua_.make_response(server_tx_, 422, "Session Interval Too Small");
+    timer_.make_422(r);
+    ua_.respond(now, server_tx_, std::move(r));
+    end("failed", "Session-Expires below our Min-SE", 422);
   }
 }
 
@@ -153,17 +142,8 @@ void SipCall::accept(Instant now, const SipLocalMedia& local) {
   local_ = local;
   sip::Message r = ua_.make_response(server_tx_, 200);
   r.add("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, MESSAGE, UPDATE");
-  if (auto se = parse_session_expires(invite_.header("Session-Expires")); se) {
-    // RFC 4028 §9: honour the UAC's interval; it refreshes when it said so or
-    // when it supports timers, else we do.
-    bool uac_refreshes = se->refresher_uac.value_or(supports_timer(invite_));
-    if (!supports_timer(invite_)) uac_refreshes = false;
-    se->refresher_uac = uac_refreshes;
-    r.add("Session-Expires", se->to_string());
-    if (supports_timer(invite_)) r.add("Require", "timer");
-    session_interval_ = se->seconds;
-    we_refresh_ = !uac_refreshes;
-  }
+  // RFC 4028 §9: honour the UAC's interval and refresher.
+  if (opt_.session_expires) timer_.on_2xx_as_uas(now, invite_, r);
   r.add("Content-Type", "application/sdp");
   r.body = to_bytes(write_sip_sdp(local_));
   if (auto from = invite_.from(); from)
@@ -171,14 +151,6 @@ void SipCall::accept(Instant now, const SipLocalMedia& local) {
   offer_in_ack_ = !remote_offer_;
   ua_.respond(now, server_tx_, std::move(r));
   state_ = State::Confirmed;
-  if (session_interval_) {
-    const Duration iv = seconds(session_interval_);
-    if (we_refresh_) {
-      refresh_at_ = now + iv / 2;
-    } else {
-      expire_at_ = now + iv - std::min<Duration>(seconds(32), iv / 3);
-    }
-  }
 }
 
 void SipCall::reject(Instant now, int status, std::string_view reason) {
@@ -326,14 +298,8 @@ void SipCall::on_response(Instant now, const sip::UaEvent& e) {
     if (e.id == refresh_handle_) {
       refresh_handle_ = 0;
       if (code >= 200 && code < 300) {
-        if (auto se = parse_session_expires(r.header("Session-Expires"))) {
-          session_interval_ = se->seconds;
-          we_refresh_ = se->refresher_uac.value_or(true);
-        }
-        const Duration iv = seconds(session_interval_);
-        expire_at_ = we_refresh_ ? kNever : now + iv - std::min<Duration>(seconds(32), iv / 3);
-        refresh_at_ = we_refresh_ ? now + iv / 2 : kNever;
-      } else if (code == 481 || code == 408) {
+        timer_.on_2xx_as_uac(now, r);
+      } else if (timer_.refresh_failed_fatally(code)) {
         // RFC 5057 §5.1: the dialog is gone.
         end("session-expired", "the session refresh was answered " + std::to_string(code), code);
       }
@@ -391,7 +357,7 @@ void SipCall::on_response(Instant now, const sip::UaEvent& e) {
       return;
     }
     state_ = State::Confirmed;
-    start_session_timer(now, r, true);
+    if (opt_.session_expires) timer_.on_2xx_as_uac(now, r);
     emit({SipCallEvent::Kind::Answered, remote_});
     return;
   }
@@ -401,29 +367,6 @@ void SipCall::on_response(Instant now, const sip::UaEvent& e) {
   }
   end("sip-" + std::to_string(code), r.reason.empty() ? std::string(sip::default_reason(code)) : r.reason,
       code);
-}
-
-void SipCall::start_session_timer(Instant now, const sip::Message& m, bool we_are_uac) {
-  auto se = parse_session_expires(m.header("Session-Expires"));
-  if (!se) {
-    session_interval_ = 0;
-    return;
-  }
-  session_interval_ = se->seconds;
-  // The refresher param names the UAC or UAS of the transaction that set it.
-  bool uac_refreshes = se->refresher_uac.value_or(true);
-  we_refresh_ = we_are_uac == uac_refreshes;
-  const Duration iv = seconds(session_interval_);
-  refresh_at_ = we_refresh_ ? now + iv / 2 : kNever;
-  // RFC 4028 §10: BYE at SE - min(32, SE/3) when no refresh came.
-  expire_at_ = we_refresh_ ? kNever : now + iv - std::min<Duration>(seconds(32), iv / 3);
-}
-
-void SipCall::add_session_timer_headers(sip::Message& m) const {
-  if (!session_interval_) return;
-  // In a response the peer is the UAC of the transaction.
-  SessionExpires se{session_interval_, !we_refresh_};
-  m.add("Session-Expires", se.to_string());
 }
 
 void SipCall::on_request(Instant now, const sip::UaEvent& e) {
@@ -471,15 +414,11 @@ void SipCall::on_mid_call_offer(Instant now, const sip::UaEvent& e) {
     ua_.respond(now, e.id, ua_.make_response(e.id, 491));
     return;
   }
-  // RFC 4028 §10: every re-INVITE/UPDATE refreshes the session.
-  if (auto se = parse_session_expires(q.header("Session-Expires"))) {
-    session_interval_ = se->seconds;
-    we_refresh_ = !se->refresher_uac.value_or(true);  // the peer is this transaction's UAC
-  }
-  if (session_interval_) {
-    const Duration iv = seconds(session_interval_);
-    refresh_at_ = we_refresh_ ? now + iv / 2 : kNever;
-    expire_at_ = we_refresh_ ? kNever : now + iv - std::min<Duration>(seconds(32), iv / 3);
+  if (opt_.session_expires && timer_.check_request(q)) {
+    sip::Message r = ua_.make_response(e.id, 422, "Session Interval Too Small");
+    timer_.make_422(r);
+    ua_.respond(now, e.id, std::move(r));
+    return;
   }
   std::optional<SipRemoteMedia> offer;
   if (is_sdp(q)) {
@@ -496,7 +435,8 @@ void SipCall::on_mid_call_offer(Instant now, const sip::UaEvent& e) {
     }
   }
   sip::Message r = ua_.make_response(e.id, 200);
-  add_session_timer_headers(r);
+  // RFC 4028 §10: every re-INVITE/UPDATE the peer sends refreshes the session.
+  if (opt_.session_expires) timer_.on_2xx_as_uas(now, q, r);
   if (offer) {
     // RFC 3264 §6.1: mirror the offered direction, limited by ours.
     const sdp::Direction mirrored = sdp::reverse(offer->direction);
@@ -526,28 +466,23 @@ void SipCall::on_mid_call_offer(Instant now, const sip::UaEvent& e) {
 
 void SipCall::handle_timeout(Instant now) {
   if (state_ != State::Confirmed) return;
-  if (expire_at_ <= now) {
-    expire_at_ = refresh_at_ = kNever;
+  auto action = timer_.handle_timeout(now);
+  if (action == sip::SessionTimer::Action::Expired) {
     send_bye(now);
     end("session-expired", "no session refresh within the interval (RFC 4028 §10)");
-    return;
-  }
-  if (refresh_at_ <= now && dialog_) {
-    refresh_at_ = kNever;
+  } else if (action == sip::SessionTimer::Action::Refresh && dialog_) {
     // A re-INVITE with the unchanged description (same o= version) is the
-    // refresh; the UA offers no hook for Session-Expires in it, so the peer
-    // sees a plain re-INVITE, which RFC 4028 §7.4 still counts.
+    // refresh. UserAgent::send_in_dialog has no way to add headers, so it
+    // goes without Session-Expires (the peer may then drop the timer).
     refresh_handle_ = ua_.send_in_dialog(now, *dialog_, "INVITE", to_bytes(write_sip_sdp(local_)),
                                          "application/sdp");
     if (refresh_handle_) requests_.insert(refresh_handle_);
-    const Duration iv = seconds(session_interval_);
-    expire_at_ = now + iv / 2 - std::min<Duration>(seconds(32), iv / 3) / 2;
   }
 }
 
 Instant SipCall::next_timeout() const {
   if (state_ != State::Confirmed) return kNever;
-  return std::min(refresh_at_, expire_at_);
+  return timer_.next_timeout();
 }
 
 std::optional<SipCallEvent> SipCall::poll_event() {
@@ -564,7 +499,7 @@ std::optional<SipRemoteMedia> SipCall::media_of(const sip::Message& m, std::stri
 void SipCall::end(std::string reason, std::string message, int status) {
   if (state_ == State::Ended) return;
   state_ = State::Ended;
-  refresh_at_ = expire_at_ = kNever;
+  timer_.stop();
   SipCallEvent ev;
   ev.kind = SipCallEvent::Kind::Ended;
   ev.reason = std::move(reason);

@@ -15,6 +15,7 @@
 #include "base/time.hpp"
 #include "gateway/bridge/sip_sdp.hpp"
 #include "gateway/sip/digest.hpp"
+#include "gateway/sip/session_timer.hpp"
 #include "gateway/sip/user_agent.hpp"
 
 namespace floe::bridge {
@@ -90,16 +91,12 @@ class SipCall {
   const sip::Message& initial_invite() const { return invite_; }
   const std::optional<SipRemoteMedia>& remote_media() const { return remote_; }
   const SipLocalMedia& local_media() const { return local_; }
-  // RFC 4028 state, for tests.
-  Instant refresh_at() const { return refresh_at_; }
-  Instant expire_at() const { return expire_at_; }
+  const sip::SessionTimer& session_timer() const { return timer_; }
 
  private:
   void on_response(Instant now, const sip::UaEvent& e);
   void on_request(Instant now, const sip::UaEvent& e);
   void on_mid_call_offer(Instant now, const sip::UaEvent& e);
-  void start_session_timer(Instant now, const sip::Message& m, bool we_are_uac);
-  void add_session_timer_headers(sip::Message& m) const;
   void send_bye(Instant now);
   void end(std::string reason, std::string message = {}, int status = 0);
   void emit(SipCallEvent e) { events_.push_back(std::move(e)); }
@@ -124,11 +121,7 @@ class SipCall {
   bool hangup_pending_ = false;  // CANCEL sent; a crossing 2xx gets a BYE
   bool offer_in_ack_ = false;    // UAS: our 2xx (or re-INVITE 2xx) carried the offer
   sdp::Direction last_answer_direction_ = sdp::Direction::SendRecv;
-  // RFC 4028
-  std::uint32_t session_interval_ = 0;
-  bool we_refresh_ = false;
-  Instant refresh_at_ = kNever;
-  Instant expire_at_ = kNever;
+  sip::SessionTimer timer_;  // RFC 4028
   std::uint64_t refresh_handle_ = 0;
   std::deque<SipCallEvent> events_;
 };

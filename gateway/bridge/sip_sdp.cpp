@@ -205,8 +205,8 @@ std::optional<CodecMapping> map_sip_answer(const SipRemoteMedia& answer,
   return std::nullopt;
 }
 
-void set_browser_payload_types(CodecMapping& m, const sdp::NegotiatedMedia& audio) {
-  for (const auto& c : audio.codecs) {
+void set_browser_payload_types(CodecMapping& m, const std::vector<sdp::Codec>& codecs) {
+  for (const auto& c : codecs) {
     if (is_telephone_event(c)) {
       if (c.clock_rate == m.codec.clock_rate) m.browser_event_pt = c.payload_type;
     } else if (same_codec(c, m.codec)) {
@@ -232,7 +232,7 @@ sdp::Capabilities browser_offer_capabilities(const SipRemoteMedia* sip_offer,
     if (sip_offer->telephone_event && trunk_allows(allowed, *sip_offer->telephone_event))
       add(*sip_offer->telephone_event);
   } else {
-    // No offer from the trunk: everything it allows, common numbers.
+    // No offer from the trunk: everything it allows, with common numbers.
     const sdp::Codec all[] = {
         {111, "opus", 48000, 2, "minptime=10;useinbandfec=1", {}, true},
         {9, "G722", 8000, 1, "", {}, true},
@@ -240,15 +240,17 @@ sdp::Capabilities browser_offer_capabilities(const SipRemoteMedia* sip_offer,
         {8, "PCMA", 8000, 1, "", {}, true},
         {101, "telephone-event", 8000, 0, "0-15", {}, true},
     };
-    for (const auto& c : all)
-      if (trunk_allows(allowed, c)) add(c);
+    // The trunk's list is its preference order.
+    for (const auto& name : allowed)
+      for (const auto& c : all)
+        if (sdp::iequals(c.name, name) && trunk_allows(allowed, c)) add(c);
   }
   return caps;
 }
 
-std::optional<CodecMapping> map_browser_answer(const sdp::NegotiatedMedia& audio,
+std::optional<CodecMapping> map_browser_answer(const std::vector<sdp::Codec>& codecs,
                                                const SipRemoteMedia* sip_offer) {
-  for (const auto& c : audio.codecs) {
+  for (const auto& c : codecs) {
     if (is_telephone_event(c)) continue;
     CodecMapping m;
     m.codec = c;
@@ -261,7 +263,7 @@ std::optional<CodecMapping> map_browser_answer(const sdp::NegotiatedMedia& audio
       m.sip_pt = s->payload_type;
       m.codec.fmtp = s->fmtp;
     }
-    for (const auto& e : audio.codecs)
+    for (const auto& e : codecs)
       if (is_telephone_event(e) && e.clock_rate == c.clock_rate) {
         m.browser_event_pt = e.payload_type;
         m.sip_event_pt = e.payload_type;
@@ -276,34 +278,6 @@ std::optional<CodecMapping> map_browser_answer(const sdp::NegotiatedMedia& audio
     return m;
   }
   return std::nullopt;
-}
-
-std::string SessionExpires::to_string() const {
-  std::string s = std::to_string(seconds);
-  if (refresher_uac) s += *refresher_uac ? ";refresher=uac" : ";refresher=uas";
-  return s;
-}
-
-std::optional<SessionExpires> parse_session_expires(std::string_view value) {
-  SessionExpires se;
-  auto parts = sdp::split_all(value, ';', 16);
-  if (parts.empty()) return std::nullopt;
-  auto trim = [](std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-  };
-  auto n = sdp::parse_uint<std::uint32_t>(trim(parts[0]));
-  if (!n || *n == 0) return std::nullopt;
-  se.seconds = *n;
-  for (std::size_t i = 1; i < parts.size(); ++i) {
-    auto [k, v] = sdp::split_once(trim(parts[i]), '=');
-    if (iequals(trim(k), "refresher")) {
-      if (iequals(trim(v), "uac")) se.refresher_uac = true;
-      else if (iequals(trim(v), "uas")) se.refresher_uac = false;
-    }
-  }
-  return se;
 }
 
 }  // namespace floe::bridge

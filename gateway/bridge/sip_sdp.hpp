@@ -76,26 +76,19 @@ sdp::Capabilities browser_capabilities_for(const sdp::Codec& codec, bool data_ch
 std::optional<CodecMapping> map_sip_answer(const SipRemoteMedia& answer,
                                            const std::vector<sdp::Codec>& offered);
 // Completes a mapping with the browser payload types of a negotiated answer.
-void set_browser_payload_types(CodecMapping& m, const sdp::NegotiatedMedia& browser_audio);
+void set_browser_payload_types(CodecMapping& m, const std::vector<sdp::Codec>& browser_codecs);
 
 // ---- A trunk calls a browser: the browser offer and the SIP answer.
 
 // Capabilities for create_offer(): the SIP offer's codecs the trunk allows
 // and Floe can bridge, in the SIP order, keeping the SIP payload types.
-// Without a SIP offer (INVITE without SDP): everything the trunk allows.
+// Without a SIP offer (INVITE without SDP): everything the trunk allows, in
+// the order the trunk lists them.
 sdp::Capabilities browser_offer_capabilities(const SipRemoteMedia* sip_offer,
                                              const std::vector<std::string>& allowed,
                                              bool data_channel);
 // The codec the browser's answer chose, mapped to the SIP offer's numbers.
-std::optional<CodecMapping> map_browser_answer(const sdp::NegotiatedMedia& browser_audio,
+std::optional<CodecMapping> map_browser_answer(const std::vector<sdp::Codec>& browser_codecs,
                                                const SipRemoteMedia* sip_offer);
-
-// RFC 4028 §4: Session-Expires: delta-seconds [;refresher=uac|uas].
-struct SessionExpires {
-  std::uint32_t seconds = 0;
-  std::optional<bool> refresher_uac;  // nullopt: not given
-  std::string to_string() const;
-};
-std::optional<SessionExpires> parse_session_expires(std::string_view value);
 
 }  // namespace floe::bridge

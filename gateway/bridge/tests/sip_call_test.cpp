@@ -283,8 +283,9 @@ TEST(BridgeSipCall, IncomingRingAcceptAckHoldResumeAndBye) {
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_EQ(ev[0].kind, K::RemoteMedia);
   EXPECT_FALSE(ev[0].media->peer_receives());
-  // The re-INVITE refreshed the session.
-  EXPECT_EQ(call.next_timeout(), now + seconds(60));
+  // The re-INVITE refreshed the session; it had no Session-Expires and no
+  // Supported: timer, so we are the refresher now (RFC 4028 §9).
+  EXPECT_EQ(call.next_timeout(), now + seconds(900));
   deliver_wire(ua, now, in_dialog("ACK", 2, "", "", "ack2"));
   pump(ua, call, now);
   EXPECT_TRUE(call_events(call).empty());

@@ -99,7 +99,7 @@ TEST(BridgeSipSdp, AnswerMapsToTheBrowsersPayloadTypes) {
   ASSERT_TRUE(audio);
   EXPECT_EQ(names(audio->codecs), (std::vector<std::string>{"PCMA/8", "telephone-event/126"}));
   EXPECT_EQ(n.value().first("video"), nullptr);
-  set_browser_payload_types(*map, *audio);
+  set_browser_payload_types(*map, audio->codecs);
   EXPECT_EQ(map->browser_event_pt, 126);
 }
 
@@ -159,7 +159,7 @@ TEST(BridgeSipSdp, IncomingOfferBecomesBrowserOfferAndBackWithSipNumbers) {
   // A browser answer choosing PCMU (with its own event number kept).
   sdp::NegotiatedMedia audio;
   audio.codecs = {{0, "PCMU", 8000, 0, "", {}, true}, {101, "telephone-event", 8000, 0, "0-15", {}, true}};
-  auto map = map_browser_answer(audio, &*sip);
+  auto map = map_browser_answer(audio.codecs, &*sip);
   ASSERT_TRUE(map);
   EXPECT_EQ(map->sip_pt, 0);
   EXPECT_EQ(map->browser_pt, 0);
@@ -167,20 +167,6 @@ TEST(BridgeSipSdp, IncomingOfferBecomesBrowserOfferAndBackWithSipNumbers) {
   // No SIP offer (INVITE without SDP): everything the trunk allows.
   auto all = browser_offer_capabilities(nullptr, kPlain, false);
   EXPECT_EQ(all.audio.size(), 4u);
-}
-
-TEST(BridgeSipSdp, SessionExpiresHeader) {
-  auto se = parse_session_expires("1800;refresher=uac");
-  ASSERT_TRUE(se);
-  EXPECT_EQ(se->seconds, 1800u);
-  EXPECT_EQ(se->refresher_uac, true);
-  se = parse_session_expires(" 90 ; refresher = uas");
-  ASSERT_TRUE(se);
-  EXPECT_EQ(se->refresher_uac, false);
-  EXPECT_EQ(se->to_string(), "90;refresher=uas");
-  EXPECT_FALSE(parse_session_expires("soon"));
-  EXPECT_FALSE(parse_session_expires("0"));
-  EXPECT_FALSE(parse_session_expires(""));
 }
 
 TEST(BridgeSipSdp, DtmfRelayBodies) {

@@ -1,0 +1,307 @@
+// Headless Chromium <-> Floe (bridge_gateway or floe gateway) <-> sipp, run
+// by tests/interop/bridge_chromium_{out,in}.sh. This script is the
+// conductor: for each step it starts one sipp scenario (XML in
+// gateway/bridge/tests/scenarios), drives the page through floe.js, and
+// checks both what the browser saw (states, end reasons, inbound-rtp audio
+// energy) and sipp's verdict (exit status 0: every message as scripted).
+// Env: PORT (HTTP of the gateway), MODE (out|in), SIPP_PORT (the trunk's
+// address as configured in the gateway; out), FLOE_SIP (ip:port of Floe's SIP
+// listener; in), SCEN (scenario dir), NODE_DIR (tests/browser with
+// node_modules), WORK (scratch dir for sipp logs).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+
+const { chromium } = createRequire(path.join(process.env.NODE_DIR, 'package.json'))('playwright-core');
+const BASE = `http://127.0.0.1:${process.env.PORT}`;
+const SCEN = process.env.SCEN;
+const WORK = process.env.WORK || os.tmpdir();
+let failures = 0;
+let checks = 0;
+function check(ok, what) {
+  checks++;
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  if (!ok) failures++;
+}
+
+// One sipp run; resolves with its exit code once it ends (or is killed at `limitMs`).
+function sipp(name, args, limitMs = 40000) {
+  const log = path.join(WORK, `sipp_${name}.log`);
+  const out = fs.openSync(log, 'w');
+  const p = spawn('sipp', [...args, '-nostdin', '-timeout', '30s', '-timeout_error',
+    '-trace_err', '-error_file', path.join(WORK, `sipp_${name}_errors.log`)],
+  { stdio: ['ignore', out, out], cwd: WORK });
+  const done = new Promise((res) => {
+    const t = setTimeout(() => p.kill('SIGKILL'), limitMs);
+    p.on('exit', (code, sig) => { clearTimeout(t); res({ code: code ?? sig, log }); });
+  });
+  return { done };
+}
+// STEPS=echo,cancel runs only those steps (debugging).
+const want = (name) => !process.env.STEPS || process.env.STEPS.split(',').includes(name);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function sippTail(r) {
+  try {
+    const errs = fs.readFileSync(r.log.replace('.log', '_errors.log'), 'utf8').split('\n').slice(-8).join('\n');
+    return errs;
+  } catch { return ''; }
+}
+
+// In the page: call `target`, follow the events, sample inbound audio.
+async function outCall(page, target, plan) {
+  return page.evaluate(async ({ target, plan }) => {
+    const client = window.floePage.client;
+    const t0 = performance.now();
+    const seen = [];
+    const times = {};
+    const call = await client.call(target);
+    const inbound = async () => {
+      if (!call.pc) return null;
+      const stats = await call.pc.getStats();
+      let r = null;
+      stats.forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'audio') r = s; });
+      return r;
+    };
+    const ended = new Promise((res) => call.addEventListener('ended', (e) => { seen.push('ended'); times.ended = performance.now() - t0; res(e.detail); }));
+    for (const ev of ['ringing', 'progress', 'answer', 'answered'])
+      call.addEventListener(ev, () => { seen.push(ev); times[ev] = performance.now() - t0; });
+    const audio = document.getElementById('remote');
+    call.addEventListener('track', (e) => {
+      audio.srcObject = e.detail.streams[0] || new MediaStream([e.detail.track]);
+      audio.play().catch(() => {});
+    });
+    const result = { seen, times };
+    const waitFor = (ev, ms) => new Promise((res) => {
+      if (seen.includes(ev)) return res(true);
+      const t = setTimeout(() => res(false), ms);
+      call.addEventListener(ev, () => { clearTimeout(t); res(true); });
+      ended.then(() => { clearTimeout(t); res(seen.includes(ev)); });
+    });
+    if (plan.earlyMedia) {
+      result.gotProgress = await waitFor('progress', 10000);
+      await sleep(1500);
+      const s = await inbound();
+      result.earlyEnergy = s ? s.totalAudioEnergy : 0;
+      result.earlyPackets = s ? s.packetsReceived : 0;
+      result.answeredBeforeSample = seen.includes('answered');
+    }
+    if (plan.waitRinging) result.gotRinging = await waitFor('ringing', 10000);
+    if (plan.expectAnswer) {
+      result.answered = await waitFor('answered', 15000);
+      if (result.answered) {
+        // First audio from the far end.
+        for (let i = 0; i < 150; i++) {
+          const s = await inbound();
+          if (s && s.packetsReceived > 0) { times.firstAudio = performance.now() - t0; break; }
+          await sleep(20);
+        }
+        const s1 = await inbound();
+        await sleep(plan.listenMs || 3000);
+        const s2 = await inbound();
+        result.p1 = s1 && s1.packetsReceived; result.p2 = s2 && s2.packetsReceived;
+        result.e1 = s1 && s1.totalAudioEnergy; result.e2 = s2 && s2.totalAudioEnergy;
+        const stats = await call.pc.getStats();
+        stats.forEach((s) => { if (s.type === 'remote-outbound-rtp' && s.kind === 'audio') result.remoteSr = s.reportsSent; });
+      }
+    }
+    if (plan.hangup) await call.hangup();
+    const ms = plan.waitEndMs || 15000;
+    result.end = await Promise.race([ended, sleep(ms).then(() => null)]);
+    function sleep(t) { return new Promise((r) => setTimeout(r, t)); }
+    return result;
+  }, { target, plan });
+}
+
+async function outgoing(page) {
+  const port = process.env.SIPP_PORT;
+  const mport = String(Number(port) + 2);
+  const uas = (name, xml, echo) => sipp(name, ['-sf', path.join(SCEN, xml), '-i', '127.0.0.1', '-p', port,
+    '-mp', mport, '-m', '1', ...(echo ? ['-rtp_echo'] : []), ...(process.env.SIPP_TRACE ? ['-trace_msg'] : [])]);
+
+  let s, r, t, v;
+  if (want('echo')) {
+    // 1. Audio through the trunk and back: sipp echoes RTP.
+    s = uas('echo', 'uas_echo.xml', true);
+    await sleep(300);
+    r = await outCall(page, '5551234', { expectAnswer: true, hangup: true, listenMs: 3000 });
+    t = r.times;
+    console.log(`[echo] events ${r.seen.join(',')}; call->answered ${t.answered?.toFixed(0)} ms, ->first echoed audio ${t.firstAudio?.toFixed(0)} ms; ` +
+      `packetsReceived ${r.p1} -> ${r.p2}, totalAudioEnergy ${r.e1} -> ${r.e2}`);
+    check(r.answered, '[echo] the SIP 200 OK became `answered`');
+    check(r.seen.indexOf('ringing') >= 0 && r.seen.indexOf('ringing') < r.seen.indexOf('answered'), '[echo] 180 Ringing became `ringing` first');
+    check(r.p2 > r.p1 && r.p2 > 50, `[echo] inbound-rtp packetsReceived grows (${r.p1} -> ${r.p2})`);
+    check(r.e2 > r.e1 && r.e2 > 0, '[echo] inbound-rtp totalAudioEnergy grows: the fake tone came back through sipp');
+    check(r.remoteSr > 0, `[echo] Chromium took Floe's RTCP sender reports (${r.remoteSr})`);
+    v = await s.done;
+    check(v.code === 0, `[echo] sipp: the browser's hangup reached it as BYE (exit ${v.code}) ${v.code ? sippTail(v) : ''}`);
+  }
+
+  if (want('bye')) {
+    // 2. The trunk hangs up.
+    s = uas('bye', 'uas_bye.xml', true);
+    await sleep(300);
+    r = await outCall(page, '5551234', { expectAnswer: true, listenMs: 1000 });
+    check(r.answered && r.e2 > 0, '[bye-from-trunk] answered with audio');
+    check(r.end && r.end.reason === 'hangup', `[bye-from-trunk] BYE from sipp ended the browser call (${JSON.stringify(r.end)})`);
+    v = await s.done;
+    check(v.code === 0, `[bye-from-trunk] sipp got its 200 to BYE (exit ${v.code}) ${v.code ? sippTail(v) : ''}`);
+  }
+
+  if (want('busy')) {
+    // 3. Busy.
+    s = uas('busy', 'uas_busy.xml', false);
+    await sleep(300);
+    r = await outCall(page, '5551234', {});
+    check(r.end && r.end.reason === 'sip-486', `[busy] 486 ended the call with reason sip-486 (${JSON.stringify(r.end)})`);
+    v = await s.done;
+    check(v.code === 0, `[busy] sipp got the ACK for its 486 (exit ${v.code}) ${v.code ? sippTail(v) : ''}`);
+  }
+
+  if (want('cancel')) {
+    // 4. Hang up while ringing: CANCEL.
+    s = uas('cancel', 'uas_ring_cancel.xml', false);
+    await sleep(300);
+    r = await outCall(page, '5551234', { waitRinging: true, hangup: true, waitEndMs: 2000 });
+    check(r.gotRinging, '[cancel] 180 became `ringing`');
+    v = await s.done;
+    check(v.code === 0, `[cancel] sipp got CANCEL, answered 200 + 487 and got the ACK (exit ${v.code}) ${v.code ? sippTail(v) : ''}`);
+  }
+
+  if (want('early')) {
+    // 5. Early media on 183, then the answer.
+    s = uas('early', 'uas_early_media.xml', true);
+    await sleep(300);
+    r = await outCall(page, '5551234', { earlyMedia: true, expectAnswer: true, hangup: true, listenMs: 1000 });
+    check(r.gotProgress, '[early-media] 183 became `progress`');
+    check(!r.answeredBeforeSample && r.earlyPackets > 0 && r.earlyEnergy > 0,
+      `[early-media] audio came back before the answer (packets ${r.earlyPackets}, energy ${r.earlyEnergy})`);
+    check(r.answered, '[early-media] the 200 OK after it became `answered`');
+    v = await s.done;
+    check(v.code === 0, `[early-media] sipp (exit ${v.code}) ${v.code ? sippTail(v) : ''}`);
+  }
+
+  if (want('digest')) {
+    // 6. Digest challenge on the INVITE.
+    s = uas('digest', 'uas_auth.xml', true);
+    await sleep(300);
+    r = await outCall(page, '5551234', { expectAnswer: true, hangup: true, listenMs: 1000 });
+    check(r.answered && r.e2 > 0, '[digest] after the 401 challenge the call connects with audio');
+    v = await s.done;
+    check(v.code === 0, `[digest] sipp verified the digest (floe/s3cret) (exit ${v.code}) ${v.code ? sippTail(v) : ''}`);
+  }
+
+  if (want('hold')) {
+    // 7. Hold and resume from the trunk, then its BYE.
+    s = uas('hold', 'uas_hold.xml', true);
+    await sleep(300);
+    r = await outCall(page, '5551234', { expectAnswer: true, listenMs: 500, waitEndMs: 20000 });
+    check(r.answered, '[hold] answered');
+    check(r.end && r.end.reason === 'hangup', `[hold] the call survived hold/resume and ended with the trunk's BYE (${JSON.stringify(r.end)})`);
+    v = await s.done;
+    check(v.code === 0, `[hold] sipp saw a=recvonly for its sendonly and a=sendrecv on resume (exit ${v.code}) ${v.code ? sippTail(v) : ''}`);
+  }
+}
+
+// The browser is registered as alice; each incoming call is handled by the
+// next behaviour in the queue.
+async function incoming(page) {
+  const floe = process.env.FLOE_SIP;
+  const port = process.env.SIPP_PORT;
+  await page.evaluate(async () => {
+    const client = window.floePage.client;
+    await client.register('alice');
+    window.bridgeTest = { behaviours: [], results: [] };
+    client.addEventListener('incoming', async (e) => {
+      const call = e.detail;
+      const how = window.bridgeTest.behaviours.shift() || 'accept';
+      const rec = { from: call.peer, how, events: [] };
+      window.bridgeTest.results.push(rec);
+      call.addEventListener('ended', (ev) => { rec.end = ev.detail; });
+      if (how === 'busy') { await call.reject('busy'); return; }
+      if (how === 'ignore') return;
+      const t0 = performance.now();
+      await call.answer();
+      rec.accepted = performance.now() - t0;
+      const inbound = async () => {
+        const stats = await call.pc.getStats();
+        let r = null;
+        stats.forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'audio') r = s; });
+        return r;
+      };
+      await new Promise((r) => setTimeout(r, 2500));
+      const s1 = await inbound();
+      await new Promise((r) => setTimeout(r, 2000));
+      const s2 = await inbound();
+      rec.p1 = s1 && s1.packetsReceived; rec.p2 = s2 && s2.packetsReceived;
+      rec.e1 = s1 && s1.totalAudioEnergy; rec.e2 = s2 && s2.totalAudioEnergy;
+      const stats = await call.pc.getStats();
+      stats.forEach((s) => { if (s.type === 'outbound-rtp' && s.kind === 'audio') rec.sent = s.packetsSent; });
+    });
+  });
+  const uac = (name, xml) => sipp(name, ['-sf', path.join(SCEN, xml), floe, '-s', 'alice', '-i', '127.0.0.1',
+    '-p', port, '-mp', String(Number(port) + 2), '-m', '1']);
+  const metric = async (name) => {
+    const text = await (await fetch(BASE + '/metrics')).text();
+    const m = text.match(new RegExp('^' + name + ' (\\d+)', 'm'));
+    return m ? Number(m[1]) : 0;
+  };
+  const last = () => page.evaluate(() => window.bridgeTest.results[window.bridgeTest.results.length - 1] || null);
+  const waitEnd = async (ms) => {
+    for (let i = 0; i < ms / 100; i++) { const r = await last(); if (r && r.end && (r.how !== 'accept' || r.e2 !== undefined)) return r; await sleep(100); }
+    return last();
+  };
+
+  for (const [name, xml] of [['pcap', 'uac_pcap.xml'], ['no-sdp', 'uac_nosdp.xml']]) {
+    const toSip0 = await metric('floe_bridge_rtp_to_sip_packets_total');
+    await page.evaluate(() => window.bridgeTest.behaviours.push('accept'));
+    const s = uac(name, xml);
+    const v = await s.done;
+    const r = await waitEnd(5000);
+    const toSip = (await metric('floe_bridge_rtp_to_sip_packets_total')) - toSip0;
+    console.log(`[in ${name}] ${JSON.stringify(r)}; Floe sent ${toSip} RTP packets toward sipp`);
+    check(r && r.from.includes('5550100'), `[in ${name}] \`incoming\` rang alice with the caller (${r && r.from})`);
+    check(r && r.p2 > r.p1 && r.e2 > 0, `[in ${name}] sipp's RTP (g711a.pcap) reached the browser: packetsReceived ${r && r.p1} -> ${r && r.p2}, energy ${r && r.e2}`);
+    check(toSip > 50, `[in ${name}] the browser's audio went to sipp (${toSip} packets)`);
+    check(r && r.end && r.end.reason === 'hangup', `[in ${name}] BYE from sipp ended the browser call (${JSON.stringify(r && r.end)})`);
+    check(v.code === 0, `[in ${name}] sipp: call complete (exit ${v.code}) ${v.code ? sippTail(v) : ''}`);
+  }
+  await page.evaluate(() => window.bridgeTest.behaviours.push('busy'));
+  let v = await uac('busy', 'uac_busy.xml').done;
+  check(v.code === 0, `[in busy] the browser's reject(busy) reached sipp as 486 (exit ${v.code}) ${v.code ? sippTail(v) : ''}`);
+  await page.evaluate(() => window.bridgeTest.behaviours.push('ignore'));
+  v = await uac('cancel', 'uac_cancel.xml').done;
+  const r = await waitEnd(3000);
+  check(v.code === 0, `[in cancel] sipp's CANCEL got 200 and 487 (exit ${v.code}) ${v.code ? sippTail(v) : ''}`);
+  check(r && r.end && r.end.reason === 'hangup', `[in cancel] the ringing browser call ended (${JSON.stringify(r && r.end)})`);
+}
+
+const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-bridge-chromium-'));
+const context = await chromium.launchPersistentContext(userDataDir, {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+    '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required'],
+});
+let exitCode = 1;
+try {
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.log('page error:', String(e)));
+  await page.goto(BASE + '/');
+  await page.waitForFunction(() => window.floePage && window.floePage.client.state === 'connected', null, { timeout: 5000 });
+  check(true, 'page served by the gateway connected over WebSocket');
+  if (process.env.MODE === 'in') await incoming(page);
+  else await outgoing(page);
+  exitCode = failures ? 1 : 0;
+} catch (err) {
+  console.error('FAIL', err);
+} finally {
+  await context.close();
+  fs.rmSync(userDataDir, { recursive: true, force: true });
+}
+console.log(`${checks - failures}/${checks} checks passed`);
+process.exit(exitCode);
