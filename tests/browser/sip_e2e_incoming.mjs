@@ -7,7 +7,8 @@
 // SDP matched) and what the browser saw.
 // Env: PORT (gateway HTTP), FLOE_SIP (ip:port of Floe's SIP listener),
 // SIPP_PORT (sipp's SIP port; the trunk's proxy= in Floe), USER, DID (routed
-// to USER by --route), CASES (comma list: play,hold,refused), SCEN, WORK.
+// to USER by --route), CASES (comma list: play,hold,refused,ringtimeout,
+// nocodec), RING_TIMEOUT (Floe's --ring-timeout, for ringtimeout), SCEN, WORK.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -56,7 +57,7 @@ async function setUpPage(page) {
   await page.evaluate(async (user) => {
     const client = window.floePage.client;
     await client.register(user);
-    window.e2e = { calls: [] };
+    window.e2e = { calls: [], answer: true };
     client.addEventListener('incoming', async (e) => {
       const call = e.detail;
       const rec = { from: call.peer, samples: [], states: [] };
@@ -71,6 +72,7 @@ async function setUpPage(page) {
         audio.srcObject = ev.detail.streams[0] || new MediaStream([ev.detail.track]);
         audio.play().catch((err) => { rec.playError = String(err); });
       });
+      if (!window.e2e.answer) return;  // let it ring
       try {
         await call.answer();
       } catch (err) {
@@ -157,6 +159,31 @@ async function caseRefused(page) {
   check(m === n, `[refused] neither rang the browser (incoming calls ${n} -> ${m})`);
 }
 
+async function caseRingTimeout(page) {
+  const n = (await calls(page)).length;
+  await page.evaluate(() => { window.e2e.answer = false; });
+  const t0 = Date.now();
+  const v = await sippUac('ringtimeout', 'uac_refused_480.xml');
+  const elapsed = (Date.now() - t0) / 1000;
+  const c = await waitCallEnd(page, n, 3000);
+  await page.evaluate(() => { window.e2e.answer = true; });
+  const limit = Number(process.env.RING_TIMEOUT || 3);
+  console.log(`[ring-timeout] INVITE -> 480 in ${elapsed.toFixed(2)} s (--ring-timeout ${limit}); browser: ${JSON.stringify(c)}`);
+  check(c !== null, '[ring-timeout] the INVITE rang the browser (`incoming`)');
+  check(v.code === 0, `[ring-timeout] nobody answered: sipp got 480 (exit ${v.code})${sippErrors(v)}`);
+  check(elapsed >= limit - 0.5 && elapsed < limit + 3, `[ring-timeout] the 480 came after the ring timeout (${elapsed.toFixed(2)} s)`);
+  check(c && c.end, `[ring-timeout] the ringing browser call ended (${JSON.stringify(c && c.end)})`);
+}
+
+async function caseNoCodec(page) {
+  const n = (await calls(page)).length;
+  const v = await sippUac('nocodec', 'uac_refused_488.xml');
+  check(v.code === 0, `[no-codec] an INVITE offering only G729 got 488 (exit ${v.code})${sippErrors(v)}`);
+  await sleep(300);
+  const m = (await calls(page)).length;
+  check(m === n, `[no-codec] the browser was not rung (incoming calls ${n} -> ${m})`);
+}
+
 const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-sip-e2e-'));
 const context = await chromium.launchPersistentContext(userDataDir, {
   executablePath: '/usr/bin/chromium',
@@ -178,6 +205,8 @@ try {
     if (name === 'play') await casePlay(page);
     else if (name === 'hold') await caseHold(page);
     else if (name === 'refused') await caseRefused(page);
+    else if (name === 'ringtimeout') await caseRingTimeout(page);
+    else if (name === 'nocodec') await caseNoCodec(page);
     else check(false, `unknown case ${name}`);
   }
   exitCode = failures ? 1 : 0;
