@@ -3,7 +3,10 @@
 // the call must reach `answered`, the fake microphone must come back through
 // the trunk (inbound-rtp packetsReceived and totalAudioEnergy grow while an
 // <audio> element plays it), and hanging up must end the call.
-// Env: PORT (gateway HTTP), TARGET (number to call).
+// With EXPECT=failed the trunk answers with a codec Floe did not offer: the
+// call must end with reason `failed` and a message naming the codec problem,
+// never reaching `answered`.
+// Env: PORT (gateway HTTP), TARGET (number to call), EXPECT (answered|failed).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +14,7 @@ import { chromium } from 'playwright-core';
 
 const BASE = `http://127.0.0.1:${process.env.PORT}`;
 const TARGET = process.env.TARGET || '5551234';
+const EXPECT = process.env.EXPECT || 'answered';
 let failures = 0;
 let checks = 0;
 function check(ok, what) {
@@ -49,7 +53,7 @@ try {
     });
     for (const ev of ['ringing', 'progress', 'answered'])
       call.addEventListener(ev, () => { out.events.push(ev); out.times[ev] = Math.round(performance.now() - t0); });
-    const ended = new Promise((res) => call.addEventListener('ended', (e) => res(e.detail)));
+    const ended = new Promise((res) => call.addEventListener('ended', (e) => { out.endedAt = Math.round(performance.now() - t0); res(e.detail); }));
     const answered = await Promise.race([
       new Promise((res) => call.addEventListener('answered', () => res(true))),
       ended.then(() => false), sleep(20000).then(() => false)]);
@@ -67,17 +71,25 @@ try {
       out.playing = !audio.paused;
       out.currentTime = audio.currentTime;
     }
-    await call.hangup();
+    if (out.endedAt === undefined) await call.hangup().catch(() => {});
     out.end = await Promise.race([ended, sleep(5000).then(() => null)]);
+    out.sawAnswered = out.events.includes('answered');
     return out;
   }, TARGET);
   console.log(`events ${r.events.join(',')} at ${JSON.stringify(r.times)}; inbound ${JSON.stringify(r.s1)} -> ${JSON.stringify(r.s2)}; audio playing ${r.playing} t=${r.currentTime}`);
-  check(r.answered, `the call to ${TARGET} reached \`answered\` (after the trunk's 401 challenge)`);
-  check(r.events.indexOf('ringing') >= 0, '180 became `ringing`');
-  check(r.s1 && r.s2 && r.s2.packets - r.s1.packets > 100, `inbound-rtp packetsReceived grows (${r.s1?.packets} -> ${r.s2?.packets})`);
-  check(r.s1 && r.s2 && r.s2.energy > r.s1.energy && r.s2.energy > 0, `totalAudioEnergy grows: the fake microphone came back through sipp's echo (${r.s1?.energy} -> ${r.s2?.energy})`);
-  check(r.playing && r.currentTime > 2, `the <audio> element plays (currentTime ${r.currentTime})`);
-  check(r.end !== null, `hang-up ended the call (${JSON.stringify(r.end)})`);
+  if (EXPECT === 'failed') {
+    console.log(`ended after ${r.endedAt} ms: ${JSON.stringify(r.end)}`);
+    check(!r.sawAnswered, 'the trunk\'s G.729-only 200 OK did not become `answered`');
+    check(r.end && r.end.reason === 'failed' && /codec/i.test(r.end.message || ''),
+      `the call ended as failed with a message about the codec (${JSON.stringify(r.end)})`);
+  } else {
+    check(r.answered, `the call to ${TARGET} reached \`answered\` (after the trunk's 401 challenge)`);
+    check(r.events.indexOf('ringing') >= 0, '180 became `ringing`');
+    check(r.s1 && r.s2 && r.s2.packets - r.s1.packets > 100, `inbound-rtp packetsReceived grows (${r.s1?.packets} -> ${r.s2?.packets})`);
+    check(r.s1 && r.s2 && r.s2.energy > r.s1.energy && r.s2.energy > 0, `totalAudioEnergy grows: the fake microphone came back through sipp's echo (${r.s1?.energy} -> ${r.s2?.energy})`);
+    check(r.playing && r.currentTime > 2, `the <audio> element plays (currentTime ${r.currentTime})`);
+    check(r.end !== null, `hang-up ended the call (${JSON.stringify(r.end)})`);
+  }
   exitCode = failures ? 1 : 0;
 } catch (err) {
   console.error('FAIL', err);
