@@ -54,7 +54,7 @@ start_bridge() {
     sleep 0.1
   done
   [ -n "$HTTP" ] || { echo "FAIL: gateway ($name) did not start"; cat "$TMP/$name.out" "$TMP/$name.err"; exit 1; }
-  SIP="$(awk '/sip udp/{print $4}' "$TMP/$name.out")"
+  SIP="$(awk '/sip udp/{print $5}' "$TMP/$name.out")"
   cat "$TMP/$name.out"
 }
 

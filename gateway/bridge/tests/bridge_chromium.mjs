@@ -222,6 +222,12 @@ async function incoming(page) {
       call.addEventListener('ended', (ev) => { rec.end = ev.detail; });
       if (how === 'busy') { await call.reject('busy'); return; }
       if (how === 'ignore') return;
+      // Chromium measures audio energy only on a track that is played.
+      const audio = document.getElementById('remote');
+      call.addEventListener('track', (ev) => {
+        audio.srcObject = ev.detail.streams[0] || new MediaStream([ev.detail.track]);
+        audio.play().catch(() => {});
+      });
       const t0 = performance.now();
       await call.answer();
       rec.accepted = performance.now() - t0;
