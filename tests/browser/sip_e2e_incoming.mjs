@@ -7,8 +7,8 @@
 // SDP matched) and what the browser saw.
 // Env: PORT (gateway HTTP), FLOE_SIP (ip:port of Floe's SIP listener),
 // SIPP_PORT (sipp's SIP port; the trunk's proxy= in Floe), USER, DID (routed
-// to USER by --route), CASES (comma list: play,hold,refused,ringtimeout,
-// nocodec), RING_TIMEOUT (Floe's --ring-timeout, for ringtimeout), SCEN, WORK.
+// to USER by --route), CASES (comma list: play,hold,midcall,refused,
+// ringtimeout, nocodec), TRANSPORT (sipp -t: u1 default, t1 for TCP), RING_TIMEOUT (Floe's --ring-timeout, for ringtimeout), SCEN, WORK.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -38,7 +38,8 @@ function sippUac(name, xml, { ip = '127.0.0.1', service = DID } = {}) {
   const args = ['-sf', path.join(SCEN, xml), process.env.FLOE_SIP, '-s', service, '-i', ip,
     '-p', port, '-mp', String(Number(port) + 2), '-m', '1', '-nostdin', '-timeout', '40s',
     '-timeout_error', '-trace_err', '-error_file', path.join(WORK, `sipp_${name}_errors.log`),
-    '-trace_msg', '-message_file', path.join(WORK, `sipp_${name}_messages.log`)];
+    '-trace_msg', '-message_file', path.join(WORK, `sipp_${name}_messages.log`),
+    '-t', process.env.TRANSPORT || 'u1'];
   const p = spawn('sipp', args, { stdio: ['ignore', fd, fd], cwd: WORK });
   return new Promise((res) => {
     const t = setTimeout(() => p.kill('SIGKILL'), 60000);
@@ -146,6 +147,22 @@ async function caseHold(page) {
   check(v.code === 0, `[hold] sipp: re-INVITE sendonly answered a=recvonly, sendrecv answered a=sendrecv, both PCMA (exit ${v.code})`);
 }
 
+async function caseMidCall(page) {
+  const n = (await calls(page)).length;
+  const v = await sippUac('midcall', 'uac_midcall.xml');
+  const c = await waitCallEnd(page, n, 5000);
+  checkAnsweredCall('midcall', c, v);
+  if (!c) return;
+  // The offerless re-INVITE and the UPDATE come 1.5-2.5 s after the answer;
+  // audio must keep flowing after them, while the pcap still plays.
+  const at = (t) => c.samples.filter((x) => x.t <= t && x.packetsReceived !== undefined).pop();
+  const a = at(c.answeredAt + 4000);
+  const b = at(c.answeredAt + 6500);
+  check(a && b && b.packetsReceived - a.packetsReceived > 30,
+    `[midcall] audio went on after the re-INVITE without SDP and the UPDATE (${a?.packetsReceived} -> ${b?.packetsReceived} between +4 s and +6.5 s)`);
+  check(v.code === 0, `[midcall] sipp: offer in Floe's 200 to the SDP-less re-INVITE (PCMA sendrecv), OPTIONS 200, UPDATE answered sendrecv, inactive answered inactive, c=0.0.0.0 hold answered (exit ${v.code})`);
+}
+
 async function caseRefused(page) {
   const n = (await calls(page)).length;
   // sipp on 127.0.0.2 is not the configured trunk (proxy 127.0.0.1).
@@ -204,6 +221,7 @@ try {
   for (const name of CASES) {
     if (name === 'play') await casePlay(page);
     else if (name === 'hold') await caseHold(page);
+    else if (name === 'midcall') await caseMidCall(page);
     else if (name === 'refused') await caseRefused(page);
     else if (name === 'ringtimeout') await caseRingTimeout(page);
     else if (name === 'nocodec') await caseNoCodec(page);
