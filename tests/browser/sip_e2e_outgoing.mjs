@@ -3,10 +3,11 @@
 // the call must reach `answered`, the fake microphone must come back through
 // the trunk (inbound-rtp packetsReceived and totalAudioEnergy grow while an
 // <audio> element plays it), and hanging up must end the call.
-// With EXPECT=failed the trunk answers with a codec Floe did not offer: the
-// call must end with reason `failed` and a message naming the codec problem,
-// never reaching `answered`.
-// Env: PORT (gateway HTTP), TARGET (number to call), EXPECT (answered|failed).
+// With EXPECT set to an end reason (e.g. `failed` when the trunk answers with
+// a codec Floe did not offer, `sip-486` for a refusal) the call must end with
+// that reason and a message matching EXPECT_MESSAGE, never reaching `answered`.
+// Env: PORT (gateway HTTP), TARGET (number to call), EXPECT (answered or an
+// end reason), EXPECT_MESSAGE (regexp, case-insensitive).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -77,11 +78,12 @@ try {
     return out;
   }, TARGET);
   console.log(`events ${r.events.join(',')} at ${JSON.stringify(r.times)}; inbound ${JSON.stringify(r.s1)} -> ${JSON.stringify(r.s2)}; audio playing ${r.playing} t=${r.currentTime}`);
-  if (EXPECT === 'failed') {
+  if (EXPECT !== 'answered') {
+    const want = new RegExp(process.env.EXPECT_MESSAGE || '.', 'i');
     console.log(`ended after ${r.endedAt} ms: ${JSON.stringify(r.end)}`);
-    check(!r.sawAnswered, 'the trunk\'s G.729-only 200 OK did not become `answered`');
-    check(r.end && r.end.reason === 'failed' && /codec/i.test(r.end.message || ''),
-      `the call ended as failed with a message about the codec (${JSON.stringify(r.end)})`);
+    check(!r.sawAnswered, 'the call never became `answered`');
+    check(r.end && r.end.reason === EXPECT && want.test(r.end.message || ''),
+      `the call ended with reason ${EXPECT} and a message matching /${want.source}/ (${JSON.stringify(r.end)})`);
   } else {
     check(r.answered, `the call to ${TARGET} reached \`answered\` (after the trunk's 401 challenge)`);
     check(r.events.indexOf('ringing') >= 0, '180 became `ringing`');

@@ -24,7 +24,7 @@ sipp -sf "$E2E_DIR/uas_answer_g729.xml" -i 127.0.0.1 -p "$SIPP_PORT" -mp $((SIPP
 SIPP_PID=$!
 trap '[ -n "${SIPP_PID:-}" ] && kill "$SIPP_PID" 2>/dev/null; sip_e2e_cleanup' EXIT
 sleep 0.3
-(cd "$NODE_DIR" && PORT="$HTTP" TARGET=5551234 EXPECT=failed node sip_e2e_outgoing.mjs) || RC=$?
+(cd "$NODE_DIR" && PORT="$HTTP" TARGET=5551234 EXPECT=failed EXPECT_MESSAGE=codec node sip_e2e_outgoing.mjs) || RC=$?
 SIPP_RC=0
 for _ in $(seq 100); do kill -0 "$SIPP_PID" 2>/dev/null || break; sleep 0.1; done
 kill "$SIPP_PID" 2>/dev/null || true
