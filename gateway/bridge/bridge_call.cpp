@@ -265,7 +265,8 @@ void BridgeCall::set_up_streams(Instant now, const CodecMapping& map) {
   rx_browser_ = media::ReceiveStats(rate);
   dtmf_to_sip_ = media::DtmfSender({.clock_rate = rate});
   dtmf_to_browser_ = media::DtmfSender({.clock_rate = rate});
-  next_report_ = now + cfg_.report_interval;
+  // RFC 3550 §6.2: the first report after half the interval.
+  next_report_ = now + cfg_.report_interval / 2;
 }
 
 void BridgeCall::apply_sip_media(Instant now, const SipRemoteMedia& m) {

@@ -202,10 +202,10 @@ void SipService::on_ua_event(sip::UaEvent& e) {
     for (auto& [name, id] : registrations_)
       if (id == e.id) {
         const auto* r = ua_->registration(id);
+        static const char* kStates[] = {"idle", "registering", "registered", "retrying",
+                                        "unregistering", "unregistered"};
         std::printf("floe gateway: SIP trunk %s registration %s (status %d)\n", name.c_str(),
-                    r && r->state() == sip::Registration::State::Registered ? "registered"
-                                                                            : "not registered",
-                    e.status);
+                    r ? kStates[static_cast<int>(r->state())] : "gone", e.status);
         std::fflush(stdout);
       }
     return;

@@ -9,6 +9,7 @@
 // listener; in), SCEN (scenario dir), NODE_DIR (tests/browser with
 // node_modules), WORK (scratch dir for sipp logs).
 import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -41,6 +42,13 @@ function sipp(name, args, limitMs = 40000) {
 }
 // STEPS=echo,cancel runs only those steps (debugging).
 const want = (name) => !process.env.STEPS || process.env.STEPS.split(',').includes(name);
+async function freeUdpPort() {
+  const sock = dgram.createSocket('udp4');
+  await new Promise((res) => sock.bind(0, '127.0.0.1', res));
+  const p = sock.address().port;
+  await new Promise((res) => sock.close(res));
+  return p;
+}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function sippTail(r) {
@@ -191,6 +199,46 @@ async function outgoing(page) {
     check(r.answered && r.e2 > 0, '[digest] after the 401 challenge the call connects with audio');
     v = await s.done;
     check(v.code === 0, `[digest] sipp verified the digest (floe/s3cret) (exit ${v.code}) ${v.code ? sippTail(v) : ''}`);
+  }
+
+  if (want('dtmf')) {
+    // 8. The browser's `dtmf 1#` reaches the trunk as RFC 4733 events (a test
+    // RTP sink stands in for the trunk's media; sipp does the signaling).
+    const sinkPort = await freeUdpPort();
+    const sink = spawn('python3', [path.join(SCEN, '..', 'rtp_event_sink.py'), String(sinkPort), '101', '7'],
+      { stdio: ['ignore', 'pipe', 'inherit'] });
+    let sinkOut = '';
+    sink.stdout.on('data', (d) => { sinkOut += d; });
+    const sinkDone = new Promise((res) => sink.on('exit', res));
+    s = sipp('dtmf', ['-sf', path.join(SCEN, 'uas_dtmf.xml'), '-i', '127.0.0.1', '-p', port, '-mp', mport,
+      '-m', '1', '-key', 'sink', String(sinkPort)]);
+    await sleep(400);
+    const answered = await page.evaluate(async () => {
+      const call = await window.floePage.client.call('5551234');
+      const ok = await new Promise((res) => {
+        const t = setTimeout(() => res(false), 10000);
+        call.addEventListener('answered', () => { clearTimeout(t); res(true); });
+      });
+      if (!ok) return false;
+      await new Promise((r) => setTimeout(r, 1500));
+      await call.sendDtmf('1#', 100);
+      await new Promise((r) => setTimeout(r, 1500));
+      await call.hangup();
+      return true;
+    });
+    await sinkDone;
+    let got = null;
+    try { got = JSON.parse(sinkOut); } catch { got = { events: [] }; }
+    console.log(`[dtmf] the sink saw ${JSON.stringify(got)}`);
+    check(answered, '[dtmf] answered');
+    const ev = got.events;
+    check(ev.length === 2 && ev[0].event === 1 && ev[1].event === 11,
+      `[dtmf] two events with codes 1 and 11 ('1', '#') (${ev.map((e) => e.event).join(',')})`);
+    check(ev.length === 2 && ev.every((e) => e.marker && e.ends === 3 && e.duration === 800),
+      '[dtmf] each starts with the marker bit, ends with three E packets, final duration 800 ticks (100 ms at 8 kHz)');
+    check(got.ssrcs === 1 && got.seq_gaps === 0, `[dtmf] one SSRC and no sequence gaps in Floe's stream toward SIP (gaps ${got.seq_gaps})`);
+    v = await s.done;
+    check(v.code === 0, `[dtmf] sipp (exit ${v.code}) ${v.code ? sippTail(v) : ''}`);
   }
 
   if (want('hold')) {
