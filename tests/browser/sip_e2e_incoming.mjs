@@ -8,7 +8,7 @@
 // Env: PORT (gateway HTTP), FLOE_SIP (ip:port of Floe's SIP listener),
 // SIPP_PORT (sipp's SIP port; the trunk's proxy= in Floe), USER, DID (routed
 // to USER by --route), CASES (comma list: play,hold,midcall,refused,
-// ringtimeout, nocodec), TRANSPORT (sipp -t: u1 default, t1 for TCP), RING_TIMEOUT (Floe's --ring-timeout, for ringtimeout), SCEN, WORK.
+// ringtimeout, nocodec, silent), MEDIA_TIMEOUT (Floe's --media-timeout, for silent), TRANSPORT (sipp -t: u1 default, t1 for TCP), RING_TIMEOUT (Floe's --ring-timeout, for ringtimeout), SCEN, WORK.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -163,6 +163,21 @@ async function caseMidCall(page) {
   check(v.code === 0, `[midcall] sipp: offer in Floe's 200 to the SDP-less re-INVITE (PCMA sendrecv), OPTIONS 200, UPDATE answered sendrecv, inactive answered inactive, c=0.0.0.0 hold answered (exit ${v.code})`);
 }
 
+async function caseSilent(page) {
+  const n = (await calls(page)).length;
+  const t0 = Date.now();
+  const v = await sippUac('silent', 'uac_silent.xml');
+  const elapsed = (Date.now() - t0) / 1000;
+  const c = await waitCallEnd(page, n, 3000);
+  const limit = Number(process.env.MEDIA_TIMEOUT || 3);
+  console.log(`[media-timeout] INVITE -> Floe's BYE in ${elapsed.toFixed(2)} s (--media-timeout ${limit}); browser end ${JSON.stringify(c && c.end)} at ${c && c.endedAt} ms`);
+  check(c && c.answeredAt !== undefined, '[media-timeout] the browser answered the trunk\'s call');
+  check(v.code === 0, `[media-timeout] sipp sent no RTP and got Floe's BYE (exit ${v.code})${sippErrors(v)}`);
+  check(elapsed >= limit - 0.5 && elapsed < limit + 6, `[media-timeout] the BYE came after about the media timeout (${elapsed.toFixed(2)} s)`);
+  check(c && c.end && (c.end.reason === 'media-timeout' || /media|rtp|timeout/i.test(c.end.message || '')),
+    `[media-timeout] the browser call ended with a reason that says why (${JSON.stringify(c && c.end)})`);
+}
+
 async function caseRefused(page) {
   const n = (await calls(page)).length;
   // sipp on 127.0.0.2 is not the configured trunk (proxy 127.0.0.1).
@@ -222,6 +237,7 @@ try {
     if (name === 'play') await casePlay(page);
     else if (name === 'hold') await caseHold(page);
     else if (name === 'midcall') await caseMidCall(page);
+    else if (name === 'silent') await caseSilent(page);
     else if (name === 'refused') await caseRefused(page);
     else if (name === 'ringtimeout') await caseRingTimeout(page);
     else if (name === 'nocodec') await caseNoCodec(page);
