@@ -12,7 +12,7 @@ source "$(dirname "$0")/bridge_common.bash"
 
 SIPP_PORT=$(free_port_block)
 start_bridge out --trunk "name=sipp,proxy=127.0.0.1:$SIPP_PORT,user=floe,password=s3cret" \
-  --rtp-ports 40000-40999
+  --rtp-ports 40000-40999 --media-timeout 4
 RC=0
 PORT="$HTTP" MODE=out SIPP_PORT="$SIPP_PORT" SCEN="$SCEN" NODE_DIR="$NODE_DIR" WORK="$TMP" \
   node "$SRC/gateway/bridge/tests/bridge_chromium.mjs" || RC=$?

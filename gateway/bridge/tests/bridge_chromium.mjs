@@ -241,6 +241,21 @@ async function outgoing(page) {
     check(v.code === 0, `[dtmf] sipp (exit ${v.code}) ${v.code ? sippTail(v) : ''}`);
   }
 
+  if (want('media-timeout')) {
+    // 9. The trunk answers but never sends RTP: the gateway (started with
+    // --media-timeout 4) ends the call on both legs.
+    const silent = await freeUdpPort();
+    s = sipp('media-timeout', ['-sf', path.join(SCEN, 'uas_dtmf.xml'), '-i', '127.0.0.1', '-p', port, '-mp', mport,
+      '-m', '1', '-key', 'sink', String(silent)]);
+    await sleep(300);
+    r = await outCall(page, '5551234', { expectAnswer: true, listenMs: 200, waitEndMs: 9000 });
+    check(r.answered, '[media-timeout] answered');
+    check(r.end && r.end.reason === 'media-timeout',
+      `[media-timeout] no RTP from the trunk ended the call (${JSON.stringify(r.end)} after ${r.times.ended?.toFixed(0)} ms)`);
+    v = await s.done;
+    check(v.code === 0, `[media-timeout] sipp got Floe's BYE (exit ${v.code}) ${v.code ? sippTail(v) : ''}`);
+  }
+
   if (want('hold')) {
     // 7. Hold and resume from the trunk, then its BYE.
     s = uas('hold', 'uas_hold.xml', true);
@@ -332,6 +347,21 @@ async function incoming(page) {
   check(r && r.end && r.end.reason === 'hangup', `[in cancel] the ringing browser call ended (${JSON.stringify(r && r.end)})`);
 }
 
+// The built-in test line (bridge_gateway --test-line): the page's targets
+// `echo-sip`, `tone` and `busy` reach it over real SIP and RTP.
+async function testline(page) {
+  for (const target of ['echo-sip', 'tone']) {
+    const r = await outCall(page, target, { expectAnswer: true, hangup: true, listenMs: 2000 });
+    console.log(`[${target}] call->answered ${r.times.answered?.toFixed(0)} ms, first audio ${r.times.firstAudio?.toFixed(0)} ms; ` +
+      `packetsReceived ${r.p1} -> ${r.p2}, energy ${r.e1} -> ${r.e2}`);
+    check(r.answered && r.p2 > r.p1 && r.e2 > r.e1,
+      `[${target}] answered by the test line, audio energy grows in the browser`);
+    check(r.end && r.end.reason === 'hangup', `[${target}] hung up cleanly`);
+  }
+  const r = await outCall(page, 'busy', {});
+  check(r.end && r.end.reason === 'sip-486', `[busy] the test line's 486 ended the call (${JSON.stringify(r.end)})`);
+}
+
 const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-bridge-chromium-'));
 const context = await chromium.launchPersistentContext(userDataDir, {
   executablePath: '/usr/bin/chromium',
@@ -349,6 +379,7 @@ try {
   await page.waitForFunction(() => window.floePage && window.floePage.client.state === 'connected', null, { timeout: 5000 });
   check(true, 'page served by the gateway connected over WebSocket');
   if (process.env.MODE === 'in') await incoming(page);
+  else if (process.env.MODE === 'testline') await testline(page);
   else await outgoing(page);
   exitCode = failures ? 1 : 0;
 } catch (err) {
