@@ -6,12 +6,12 @@ FROM docker.io/library/debian:bookworm-slim
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends sip-tester \
       >/dev/null \
- && rm -rf /var/lib/apt/lists/* \
+ && apt-get clean && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10002 --user-group --no-create-home --shell /usr/sbin/nologin sipp
 USER sipp
-EXPOSE 5070/udp 6000-6001/udp
+EXPOSE 5080/udp 6000-6003/udp
 ENTRYPOINT ["sipp"]
-# UAS on 5070 (5060 is Floe's), media (RTP echo) on 6000; -i/-mi give the
-# address put in SIP headers and SDP. -nostdin and -bg are not used: the
-# container's log is sipp's screen output (-trace_stat off keeps it quiet).
-CMD ["-sn", "uas", "-rtp_echo", "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", "5070", "-mp", "6000", "-nostdin"]
+# UAS on 5080 (Floe has 5060, and 5070 for its built-in test line); RTP
+# echoed on 6000 (and 6002 for video); -i/-mi give the address put in SIP
+# headers and SDP. -nostdin: no terminal, the container log is sipp's screen.
+CMD ["-sn", "uas", "-rtp_echo", "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", "5080", "-mp", "6000", "-nostdin"]

@@ -119,8 +119,13 @@ printf '{"media-address": ["127.0.0.1"], "media-port": %s}\n' "$MEDIA" >"$TMP/fl
 chmod 644 "$TMP/floe.json"
 CTR=$("${BUILDAH[@]}" from --pull-never "$TAG")
 run_in() { "${BUILDAH[@]}" run --isolation chroot --network host "$@"; }
+# The SIP side too stays on loopback and off well-known ports (5060, and
+# 5070 for the built-in test line). FLOE_* names of options a build does
+# not have are ignored, so this holds before and after the SIP side lands.
+SIP_PORT=$(free_port SOCK_DGRAM); LINE_PORT=$(free_port SOCK_DGRAM)
 CONF=(-v "$TMP/floe.json:/etc/floe/floe.json:ro" -e FLOE_CONFIG=/etc/floe/floe.json
-      -e "FLOE_HTTP=127.0.0.1:$HTTP")
+      -e "FLOE_HTTP=127.0.0.1:$HTTP" -e "FLOE_SIP_LISTEN=127.0.0.1:$SIP_PORT"
+      -e "FLOE_TEST_LINE=127.0.0.1:$LINE_PORT" -e FLOE_RTP_ADDRESS=127.0.0.1)
 # docker/floe.example.json (mounted by compose.yml) must parse.
 run_in -v "$CONTEXT/docker/floe.example.json:/etc/floe/floe.json:ro" -e FLOE_CONFIG=/etc/floe/floe.json \
   "$CTR" -- /usr/local/bin/floe gateway --help >/dev/null || fail "docker/floe.example.json is refused"
