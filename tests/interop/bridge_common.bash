@@ -54,7 +54,8 @@ start_bridge() {
     sleep 0.1
   done
   [ -n "$HTTP" ] || { echo "FAIL: gateway ($name) did not start"; cat "$TMP/$name.out" "$TMP/$name.err"; exit 1; }
-  SIP="$(awk '/sip udp/{print $5}' "$TMP/$name.out")"
+  # "floe gateway: sip udp ADDR" (bridge_gateway) or "floe gateway: sip ADDR ..." (floe gateway).
+  SIP="$(sed -n 's/^floe gateway: sip \(udp \)\?\([0-9.]*:[0-9]*\).*/\2/p' "$TMP/$name.out" | head -1)"
   cat "$TMP/$name.out"
 }
 
