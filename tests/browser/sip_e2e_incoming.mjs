@@ -31,8 +31,7 @@ function check(ok, what) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // One sipp UAC run toward Floe; resolves with its exit status and log names.
-function sippUac(name, xml, { ip = '127.0.0.1', service = DID } = {}) {
-  const port = process.env.SIPP_PORT;
+function sippUac(name, xml, { ip = '127.0.0.1', service = DID, port = process.env.SIPP_PORT } = {}) {
   const log = path.join(WORK, `sipp_${name}.out`);
   const fd = fs.openSync(log, 'w');
   const args = ['-sf', path.join(SCEN, xml), process.env.FLOE_SIP, '-s', service, '-i', ip,
@@ -54,7 +53,7 @@ function sippErrors(v) {
 }
 
 // Page side: register, answer everything, sample stats of each call.
-async function setUpPage(page) {
+async function setUpPage(page, user = USER) {
   await page.evaluate(async (user) => {
     const client = window.floePage.client;
     await client.register(user);
@@ -97,7 +96,7 @@ async function setUpPage(page) {
         await new Promise((r) => setTimeout(r, 500));
       }
     });
-  }, USER);
+  }, user);
 }
 
 const calls = (page) => page.evaluate(() => window.e2e.calls);
@@ -178,6 +177,35 @@ async function caseSilent(page) {
     `[media-timeout] the browser call ended with a reason that says why (${JSON.stringify(c && c.end)})`);
 }
 
+// Two calls at once to two browsers (two pages, two WebSocket sessions): the
+// trunk plays g711a.pcap to USER and sends nothing to USER2. USER2 must get
+// no packet at all (no cross-talk between calls) and end on the media
+// timeout while USER's call goes on to sipp's BYE.
+async function casePair(page, page2) {
+  const n = (await calls(page)).length;
+  const n2 = (await calls(page2)).length;
+  const [va, vb] = await Promise.all([
+    sippUac('pairA', 'uac_play.xml'),
+    sippUac('pairB', 'uac_silent.xml', { service: process.env.DID2, port: process.env.SIPP_PORT2 })]);
+  const a = await waitCallEnd(page, n, 5000);
+  const b = await waitCallEnd(page2, n2, 5000);
+  const na = (await calls(page)).length - n;
+  const nb = (await calls(page2)).length - n2;
+  check(na === 1 && nb === 1, `[pair] each browser was rung exactly once (${na}, ${nb})`);
+  checkAnsweredCall('pair A', a, va);
+  // Chromium has no inbound-rtp entry until a first packet arrives.
+  const bs = b ? b.samples : [];
+  const bl = bs.length ? { packetsReceived: Math.max(0, ...bs.map((x) => x.packetsReceived || 0)),
+    packetsSent: Math.max(0, ...bs.map((x) => x.packetsSent || 0)), samples: bs.length } : null;
+  console.log(`[pair B] ${JSON.stringify(b && { end: b.end, endedAt: b.endedAt, last: bl })}; A ended at ${a && a.endedAt} ms`);
+  check(b && b.answeredAt !== undefined, `[pair B] ${process.env.USER2} answered the second call`);
+  check(bl && bl.packetsReceived === 0, `[pair B] not one packet of A's audio reached B (packetsReceived ${bl?.packetsReceived})`);
+  check(bl && bl.packetsSent > 50, `[pair B] B's own audio was sent (${bl?.packetsSent})`);
+  check(b && b.end && b.end.reason === 'media-timeout', `[pair B] B ended on the media timeout (${JSON.stringify(b && b.end)})`);
+  check(vb.code === 0, `[pair B] sipp B got Floe's BYE (exit ${vb.code})${sippErrors(vb)}`);
+  check(a && b && a.endedAt > b.endedAt, `[pair] A outlived B's timeout (A ${a?.endedAt} ms, B ${b?.endedAt} ms)`);
+}
+
 async function caseRefused(page) {
   const n = (await calls(page)).length;
   // sipp on 127.0.0.2 is not the configured trunk (proxy 127.0.0.1).
@@ -238,6 +266,13 @@ try {
     else if (name === 'hold') await caseHold(page);
     else if (name === 'midcall') await caseMidCall(page);
     else if (name === 'silent') await caseSilent(page);
+    else if (name === 'pair') {
+      const page2 = await context.newPage();
+      await page2.goto(BASE + '/');
+      await page2.waitForFunction(() => window.floePage && window.floePage.client.state === 'connected', null, { timeout: 10000 });
+      await setUpPage(page2, process.env.USER2);
+      await casePair(page, page2);
+    }
     else if (name === 'refused') await caseRefused(page);
     else if (name === 'ringtimeout') await caseRingTimeout(page);
     else if (name === 'nocodec') await caseNoCodec(page);

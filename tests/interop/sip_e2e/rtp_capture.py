@@ -3,7 +3,7 @@
 in it: packets per payload type, SSRCs, sequence gaps, the longest pause, and
 for G.711 (PT 0/8) how many packets carry sound (RMS above a floor).
 Usage: rtp_capture.py FILE [--min-packets N] [--min-loud N] [--pt P]
-       [--min-gap-ms MS]; exits 1 when a bound fails."""
+       [--min-gap-ms MS] [--max-ssrcs N]; exits 1 when a bound fails."""
 import argparse
 import struct
 import sys
@@ -64,6 +64,7 @@ def main():
     ap.add_argument('--min-loud', type=int, default=0)
     ap.add_argument('--pt', type=int)
     ap.add_argument('--min-gap-ms', type=float, default=0)
+    ap.add_argument('--max-ssrcs', type=int, default=0, help='0: any number')
     a = ap.parse_args()
     per_pt, ssrcs, sources = {}, set(), set()
     loud = total = 0
@@ -93,10 +94,11 @@ def main():
     print(f'RTP to sipp: {sum(per_pt.values())} packets, per payload type {per_pt}, '
           f'SSRCs {len(ssrcs)}, from {sorted(sources)}; PT {a.pt}: {total} packets, '
           f'{loud} with RMS > 200 (peak RMS {peak:.0f}), longest pause {longest:.0f} ms')
-    ok = total >= a.min_packets and loud >= a.min_loud and longest >= a.min_gap_ms
+    ok = (total >= a.min_packets and loud >= a.min_loud and longest >= a.min_gap_ms
+          and (a.max_ssrcs == 0 or len(ssrcs) <= a.max_ssrcs))
     if not ok:
-        print('FAIL: bounds --min-packets %d --min-loud %d --min-gap-ms %.0f not met'
-              % (a.min_packets, a.min_loud, a.min_gap_ms))
+        print('FAIL: bounds --min-packets %d --min-loud %d --min-gap-ms %.0f --max-ssrcs %d not met'
+              % (a.min_packets, a.min_loud, a.min_gap_ms, a.max_ssrcs))
     return 0 if ok else 1
 
 
