@@ -3,7 +3,8 @@
 # registered as `alice` (auto-answer). sipp plays g711a.pcap as RTP: the
 # browser's inbound-rtp grows, the browser's audio reaches sipp's port, BYE
 # from sipp ends the browser call. Also: INVITE without SDP (offer in the
-# 200, answer in the ACK), reject -> 486, CANCEL before the answer.
+# 200, answer in the ACK), reject -> 486, CANCEL before the answer, an offer
+# with no codec in common -> 488 without ringing the browser.
 set -euo pipefail
 source "$(dirname "$0")/bridge_common.bash"
 [ -x /usr/bin/chromium ] || { echo "FAIL: /usr/bin/chromium missing"; exit 1; }

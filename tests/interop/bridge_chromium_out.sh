@@ -3,8 +3,9 @@
 # SIP trunk = sipp UAS on loopback. Steps (gateway/bridge/tests/bridge_chromium.mjs):
 # RTP echo through sipp (-rtp_echo) heard back in the browser, BYE from the
 # trunk, 486, CANCEL while ringing, 183 early media, digest challenge on the
-# INVITE, re-INVITE hold/resume from the trunk. sipp's exit status and the
-# browser's events are both checked.
+# INVITE, DTMF 1# at an RTP sink, data channel <-> MESSAGE, media timeout,
+# re-INVITE hold/resume from the trunk. sipp's exit status and the browser's
+# events are both checked.
 set -euo pipefail
 source "$(dirname "$0")/bridge_common.bash"
 [ -x /usr/bin/chromium ] || { echo "FAIL: /usr/bin/chromium missing"; exit 1; }

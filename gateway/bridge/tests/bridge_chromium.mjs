@@ -256,6 +256,38 @@ async function outgoing(page) {
     check(v.code === 0, `[media-timeout] sipp got Floe's BYE (exit ${v.code}) ${v.code ? sippTail(v) : ''}`);
   }
 
+  if (want('message')) {
+    // 10. Data-channel text <-> SIP MESSAGE in the dialog (RFC 3428).
+    s = uas('message', 'uas_message.xml', true);
+    await sleep(300);
+    const m = await page.evaluate(async () => {
+      const call = await window.floePage.client.call('5551234');
+      const ok = await new Promise((res) => {
+        const t = setTimeout(() => res(false), 10000);
+        call.addEventListener('answered', () => { clearTimeout(t); res(true); });
+      });
+      if (!ok) return { ok };
+      const dc = call.dataChannel;
+      if (!dc) return { ok, error: 'no data channel' };
+      if (dc.readyState !== 'open') await new Promise((res) => {
+        const t = setTimeout(res, 5000);
+        dc.addEventListener('open', () => { clearTimeout(t); res(); }, { once: true });
+      });
+      const back = new Promise((res) => {
+        const t = setTimeout(() => res(null), 5000);
+        dc.addEventListener('message', (e) => { clearTimeout(t); res(e.data); }, { once: true });
+      });
+      dc.send('hello sip');
+      const reply = await back;
+      await call.hangup();
+      return { ok, state: dc.readyState, reply };
+    });
+    check(m.ok, '[message] answered');
+    check(m.reply && m.reply.trim() === 'hello browser', `[message] sipp's in-dialog MESSAGE arrived on the data channel (${JSON.stringify(m)})`);
+    v = await s.done;
+    check(v.code === 0, `[message] sipp got the data-channel text as a MESSAGE, then BYE (exit ${v.code}) ${v.code ? sippTail(v) : ''}`);
+  }
+
   if (want('hold')) {
     // 7. Hold and resume from the trunk, then its BYE.
     s = uas('hold', 'uas_hold.xml', true);
@@ -345,6 +377,10 @@ async function incoming(page) {
   const r = await waitEnd(3000);
   check(v.code === 0, `[in cancel] sipp's CANCEL got 200 and 487 (exit ${v.code}) ${v.code ? sippTail(v) : ''}`);
   check(r && r.end && r.end.reason === 'hangup', `[in cancel] the ringing browser call ended (${JSON.stringify(r && r.end)})`);
+  const rung = await page.evaluate(() => window.bridgeTest.results.length);
+  v = await uac('nocodec', 'uac_nocodec.xml').done;
+  check(v.code === 0, `[in no-codec] an offer of G.729 only got 488 (exit ${v.code}) ${v.code ? sippTail(v) : ''}`);
+  check(rung === await page.evaluate(() => window.bridgeTest.results.length), '[in no-codec] the browser was not rung');
 }
 
 // The built-in test line (bridge_gateway --test-line): the page's targets
