@@ -57,7 +57,7 @@ async function setUpPage(page, user = USER) {
   await page.evaluate(async (user) => {
     const client = window.floePage.client;
     await client.register(user);
-    window.e2e = { calls: [], answer: true };
+    window.e2e = { calls: [], answer: true, hangupAfter: 0 };
     client.addEventListener('incoming', async (e) => {
       const call = e.detail;
       const rec = { from: call.peer, samples: [], states: [] };
@@ -80,6 +80,8 @@ async function setUpPage(page, user = USER) {
         return;
       }
       rec.answeredAt = performance.now() - t0;
+      if (window.e2e.hangupAfter)
+        setTimeout(() => { rec.hungUpAt = performance.now() - t0; call.hangup().catch(() => {}); }, window.e2e.hangupAfter);
       // Every 500 ms until the call ends: inbound/outbound audio and the element.
       while (!rec.end) {
         const s = { t: Math.round(performance.now() - t0), playing: !audio.paused, currentTime: audio.currentTime };
@@ -177,6 +179,23 @@ async function caseSilent(page) {
     `[media-timeout] the browser call ended with a reason that says why (${JSON.stringify(c && c.end)})`);
 }
 
+// The browser hangs up 4 s into the call; Floe's BYE goes to the trunk
+// along the record-routed dialog (sipp checks it).
+async function caseCalleeHangsUp(page) {
+  const n = (await calls(page)).length;
+  await page.evaluate(() => { window.e2e.hangupAfter = 4000; });
+  const v = await sippUac('calleebye', 'uac_callee_hangs_up.xml');
+  const c = await waitCallEnd(page, n, 5000);
+  await page.evaluate(() => { window.e2e.hangupAfter = 0; });
+  const s = c ? c.samples.filter((x) => x.packetsReceived !== undefined) : [];
+  const last = s[s.length - 1];
+  console.log(`[callee-bye] answered ${c?.answeredAt?.toFixed(0)} ms, hung up ${c?.hungUpAt?.toFixed(0)} ms, ended ${c?.endedAt?.toFixed(0)} ms ${JSON.stringify(c?.end)}; rx ${last?.packetsReceived} e=${last?.energy}`);
+  check(c && c.answeredAt !== undefined, '[callee-bye] the browser answered');
+  check(last && last.packetsReceived > 80 && last.energy > 0, `[callee-bye] sipp's audio was heard before the hang-up (${last?.packetsReceived} packets)`);
+  check(c && c.end && c.hungUpAt !== undefined, `[callee-bye] the browser's hang-up ended its call (${JSON.stringify(c && c.end)})`);
+  check(v.code === 0, `[callee-bye] sipp got Floe's BYE to its Contact with Route: rr=first, rr=second, and answered it (exit ${v.code})${sippErrors(v)}`);
+}
+
 // Two calls at once to two browsers (two pages, two WebSocket sessions): the
 // trunk plays g711a.pcap to USER and sends nothing to USER2. USER2 must get
 // no packet at all (no cross-talk between calls) and end on the media
@@ -266,6 +285,7 @@ try {
     else if (name === 'hold') await caseHold(page);
     else if (name === 'midcall') await caseMidCall(page);
     else if (name === 'silent') await caseSilent(page);
+    else if (name === 'calleebye') await caseCalleeHangsUp(page);
     else if (name === 'pair') {
       const page2 = await context.newPage();
       await page2.goto(BASE + '/');
