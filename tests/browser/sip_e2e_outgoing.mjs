@@ -6,8 +6,9 @@
 // With EXPECT set to an end reason (e.g. `failed` when the trunk answers with
 // a codec Floe did not offer, `sip-486` for a refusal) the call must end with
 // that reason and a message matching EXPECT_MESSAGE, never reaching `answered`.
+// With HANGUP_ON_RINGING=1 the browser hangs up as soon as it sees `ringing`.
 // Env: PORT (gateway HTTP), TARGET (number to call), EXPECT (answered or an
-// end reason), EXPECT_MESSAGE (regexp, case-insensitive).
+// end reason), EXPECT_MESSAGE (regexp, case-insensitive), HANGUP_ON_RINGING.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,7 +40,7 @@ try {
   page.on('pageerror', (e) => console.log('page error:', String(e)));
   await page.goto(BASE + '/');
   await page.waitForFunction(() => window.floePage && window.floePage.client.state === 'connected', null, { timeout: 10000 });
-  const r = await page.evaluate(async (target) => {
+  const r = await page.evaluate(async ([target, hangupOnRinging]) => {
     const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
     const client = window.floePage.client;
     const t0 = performance.now();
@@ -55,6 +56,9 @@ try {
     for (const ev of ['ringing', 'progress', 'answered'])
       call.addEventListener(ev, () => { out.events.push(ev); out.times[ev] = Math.round(performance.now() - t0); });
     const ended = new Promise((res) => call.addEventListener('ended', (e) => { out.endedAt = Math.round(performance.now() - t0); res(e.detail); }));
+    if (hangupOnRinging) {
+      call.addEventListener('ringing', () => { out.hungUpAt = Math.round(performance.now() - t0); call.hangup().catch(() => {}); });
+    }
     const answered = await Promise.race([
       new Promise((res) => call.addEventListener('answered', () => res(true))),
       ended.then(() => false), sleep(20000).then(() => false)]);
@@ -76,7 +80,7 @@ try {
     out.end = await Promise.race([ended, sleep(5000).then(() => null)]);
     out.sawAnswered = out.events.includes('answered');
     return out;
-  }, TARGET);
+  }, [TARGET, process.env.HANGUP_ON_RINGING === '1']);
   console.log(`events ${r.events.join(',')} at ${JSON.stringify(r.times)}; inbound ${JSON.stringify(r.s1)} -> ${JSON.stringify(r.s2)}; audio playing ${r.playing} t=${r.currentTime}`);
   if (EXPECT !== 'answered') {
     const want = new RegExp(process.env.EXPECT_MESSAGE || '.', 'i');
