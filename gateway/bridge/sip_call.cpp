@@ -198,12 +198,22 @@ void SipCall::set_local_direction(Instant now, sdp::Direction d) {
 }
 
 bool SipCall::send_info_dtmf(Instant now, char digit, std::uint32_t duration_ms) {
-  if (state_ != State::Confirmed || !dialog_ || dtmf_event_code(digit) < 0) return false;
+  if (state_ != State::Confirmed || !dialog_ || dtmf_event_code(digit) < 0 || info_queue_.size() >= 32)
+    return false;
+  info_queue_.emplace_back(digit, duration_ms);
+  if (!info_handle_) send_next_info(now);
+  return true;
+}
+
+void SipCall::send_next_info(Instant now) {
+  info_handle_ = 0;
+  if (info_queue_.empty() || state_ != State::Confirmed || !dialog_) return;
+  auto [digit, duration_ms] = info_queue_.front();
+  info_queue_.pop_front();
   std::string body = "Signal=" + std::string(1, digit) + "\r\nDuration=" +
                      std::to_string(duration_ms) + "\r\n";
-  auto h = ua_.send_in_dialog(now, *dialog_, "INFO", to_bytes(body), "application/dtmf-relay");
-  if (h) requests_.insert(h);
-  return h != 0;
+  info_handle_ = ua_.send_in_dialog(now, *dialog_, "INFO", to_bytes(body), "application/dtmf-relay");
+  if (info_handle_) requests_.insert(info_handle_);
 }
 
 bool SipCall::send_message(Instant now, std::string_view text, std::string_view content_type) {
@@ -241,6 +251,8 @@ void SipCall::handle_event(Instant now, const sip::UaEvent& e) {
     case K::RequestFailed:
       if (e.id == invite_handle_) {
         if (state_ != State::Ended) end("sip-408", "the trunk did not answer the INVITE", 408);
+      } else if (e.id == info_handle_) {
+        send_next_info(now);
       } else if (e.id == refresh_handle_ && state_ == State::Confirmed) {
         end("session-expired", "the session refresh got no answer");
       }
@@ -295,6 +307,7 @@ void SipCall::on_response(Instant now, const sip::UaEvent& e) {
   const sip::Message& r = e.message;
   const int code = e.status;
   if (e.id != invite_handle_) {
+    if (e.id == info_handle_ && code >= 200) send_next_info(now);
     if (e.id == refresh_handle_) {
       refresh_handle_ = 0;
       if (code >= 200 && code < 300) {

@@ -122,6 +122,10 @@ class SipCall {
   bool offer_in_ack_ = false;    // UAS: our 2xx (or re-INVITE 2xx) carried the offer
   sdp::Direction last_answer_direction_ = sdp::Direction::SendRecv;
   sip::SessionTimer timer_;  // RFC 4028
+  // RFC 6086 §4.2.2: one INFO at a time; the next digit goes on the final response.
+  std::deque<std::pair<char, std::uint32_t>> info_queue_;
+  std::uint64_t info_handle_ = 0;
+  void send_next_info(Instant now);
   std::uint64_t refresh_handle_ = 0;
   std::deque<SipCallEvent> events_;
 };

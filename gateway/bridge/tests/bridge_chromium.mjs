@@ -31,7 +31,7 @@ function check(ok, what) {
 function sipp(name, args, limitMs = 40000) {
   const log = path.join(WORK, `sipp_${name}.log`);
   const out = fs.openSync(log, 'w');
-  const p = spawn('sipp', [...args, '-nostdin', '-timeout', '30s', '-timeout_error',
+  const p = spawn('sipp', [...args, ...(process.env.SIPP_TRACE ? ['-trace_msg'] : []), '-nostdin', '-timeout', '30s', '-timeout_error',
     '-trace_err', '-error_file', path.join(WORK, `sipp_${name}_errors.log`)],
   { stdio: ['ignore', out, out], cwd: WORK });
   const done = new Promise((res) => {
@@ -127,7 +127,7 @@ async function outgoing(page) {
   const port = process.env.SIPP_PORT;
   const mport = String(Number(port) + 2);
   const uas = (name, xml, echo) => sipp(name, ['-sf', path.join(SCEN, xml), '-i', '127.0.0.1', '-p', port,
-    '-mp', mport, '-m', '1', ...(echo ? ['-rtp_echo'] : []), ...(process.env.SIPP_TRACE ? ['-trace_msg'] : [])]);
+    '-mp', mport, '-m', '1', ...(echo ? ['-rtp_echo'] : [])]);
 
   let s, r, t, v;
   if (want('echo')) {
@@ -286,6 +286,31 @@ async function outgoing(page) {
     check(m.reply && m.reply.trim() === 'hello browser', `[message] sipp's in-dialog MESSAGE arrived on the data channel (${JSON.stringify(m)})`);
     v = await s.done;
     check(v.code === 0, `[message] sipp got the data-channel text as a MESSAGE, then BYE (exit ${v.code}) ${v.code ? sippTail(v) : ''}`);
+  }
+
+  if (want('info-dtmf') && process.env.SIPP_INFO_PORT) {
+    // 11. A trunk configured with dtmf=info gets the browser's digits as
+    // in-dialog INFO application/dtmf-relay (the target URI names its address).
+    const ip = process.env.SIPP_INFO_PORT;
+    s = sipp('info', ['-sf', path.join(SCEN, 'uas_info_dtmf.xml'), '-i', '127.0.0.1', '-p', ip,
+      '-mp', String(Number(ip) + 2), '-m', '1', '-rtp_echo']);
+    await sleep(300);
+    const ok = await page.evaluate(async (uri) => {
+      const call = await window.floePage.client.call(uri);
+      const answered = await new Promise((res) => {
+        const t = setTimeout(() => res(false), 10000);
+        call.addEventListener('answered', () => { clearTimeout(t); res(true); });
+      });
+      if (!answered) return false;
+      await new Promise((r) => setTimeout(r, 500));
+      await call.sendDtmf('5#', 120);
+      await new Promise((r) => setTimeout(r, 1000));
+      await call.hangup();
+      return true;
+    }, `sip:5551234@127.0.0.1:${ip}`);
+    check(ok, '[info-dtmf] a call to the dtmf=info trunk by SIP URI was answered');
+    v = await s.done;
+    check(v.code === 0, `[info-dtmf] sipp got INFO Signal=5 and Signal=# with Duration=120 (exit ${v.code}) ${v.code ? sippTail(v) : ''}`);
   }
 
   if (want('hold')) {

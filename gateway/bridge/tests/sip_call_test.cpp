@@ -413,3 +413,30 @@ TEST(BridgeSipCall, IncomingRejectAndCancel) {
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_EQ(ev[0].reason, "cancelled");
 }
+
+TEST(BridgeSipCall, InfoDtmfDigitsGoOneAtATime) {
+  Instant now{};
+  UserAgent ua(ua_config());
+  SipCall call(ua, {});
+  call.invite(now, kTrunk, kMe, "", local_media());
+  auto inv = drain(ua).at(0).message;
+  Message ok = reply(inv, 200);
+  ok.add("Contact", "<sip:5551234@127.0.0.1:5070>");
+  set_body(ok, peer_sdp());
+  deliver(ua, now, ok);
+  pump(ua, call, now);
+  drain(ua);
+  EXPECT_TRUE(call.send_info_dtmf(now, '5', 120));
+  EXPECT_TRUE(call.send_info_dtmf(now, '#', 120));
+  EXPECT_FALSE(call.send_info_dtmf(now, 'x', 120));
+  auto sent = drain(ua);
+  ASSERT_EQ(sent.size(), 1u);  // RFC 6086 §4.2.2: the second waits
+  EXPECT_EQ(sent[0].message.method, "INFO");
+  EXPECT_EQ(text(sent[0].message), "Signal=5\r\nDuration=120\r\n");
+  EXPECT_EQ(sent[0].message.header("Content-Type"), "application/dtmf-relay");
+  deliver(ua, now, reply(sent[0].message, 200));
+  pump(ua, call, now);
+  sent = drain(ua);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(text(sent[0].message), "Signal=#\r\nDuration=120\r\n");
+}
