@@ -15,11 +15,11 @@ trap gateway_cleanup EXIT
 start_gateway() {
   local name=$1; shift
   "$FLOE" gateway --http 127.0.0.1:0 --media-port 0 --media-address 127.0.0.1 \
-    --web "$SRC/web" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+    --web "$SRC/web" --sip-listen 127.0.0.1:0 --test-line 127.0.0.1:0 "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
   PID=$!
   HTTP=""
   for _ in $(seq 100); do
-    HTTP="$(awk '/listening http/{print $5}' "$TMP/$name.out")"
+    HTTP="$(awk '/listening http/{print $5}' "$TMP/$name.out" 2>/dev/null || true)"
     [ -n "$HTTP" ] && break
     sleep 0.1
   done

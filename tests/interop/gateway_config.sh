@@ -20,7 +20,7 @@ run() {
   local envs=()
   while [ "$1" != "--" ]; do envs+=("$1"); shift; done
   shift
-  env "${envs[@]}" "$FLOE" gateway --web "$SRC/web" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+  env "${envs[@]}" "$FLOE" gateway --web "$SRC/web" --sip-listen 127.0.0.1:0 --test-line 127.0.0.1:0 "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
   PID=$!
   for _ in $(seq 100); do
     grep -q "listening http" "$TMP/$name.out" && break
