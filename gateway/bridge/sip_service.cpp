@@ -308,10 +308,14 @@ void SipService::on_timer() {
     if (leg.call->next_timeout() <= now) leg.call->handle_timeout(now);
   net_->kick();
   for (auto& leg : legs_) deliver(leg);
-  // Ownerless legs go once ended (after the linger) or when nobody ever took them.
-  legs_.remove_if([&](const Leg& leg) {
-    return !leg.owner && leg.linger_until <= now && (leg.call->ended() || leg.call->state() == SipCall::State::Incoming);
-  });
+  // Ownerless legs go when their linger (64*T1) is over, whatever state they
+  // are in: a CANCELled INVITE whose final response never comes has no timer
+  // C in the UA (README "Limits") and would otherwise stay forever. A leg
+  // still up gets its BYE (or 480) first.
+  for (auto& leg : legs_)
+    if (!leg.owner && leg.linger_until <= now && !leg.call->ended()) leg.call->hangup(now);
+  legs_.remove_if([&](const Leg& leg) { return !leg.owner && leg.linger_until <= now; });
+  net_->kick();
   arm_timer();
 }
 
