@@ -1,15 +1,19 @@
 # Sourced by tests/interop/bridge_*.sh: start the SIP-enabled gateway on
 # 127.0.0.1 with random ports, learn its HTTP and SIP ports, stop it checking
 # for a clean exit and no sanitizer report. Not a test itself (tests are *.sh).
-# The gateway is gateway/bridge's test driver (the same router, SIP service
-# and media port `floe gateway` runs) until `floe gateway` takes the SIP
-# options; BRIDGE_GATEWAY overrides it.
+# The gateway is `$FLOE_BIN gateway` (set by CTest); BRIDGE_GATEWAY=path runs
+# gateway/bridge's test driver bridge_gateway instead (the same router, SIP
+# service and media port, without the rest of floe gateway).
 SRC="${FLOE_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 BUILD="${FLOE_BUILD:-$SRC/build}"
-GW="${BRIDGE_GATEWAY:-$BUILD/gateway/bridge/bridge_gateway}"
+if [ -n "${BRIDGE_GATEWAY:-}" ]; then
+  GW="$BRIDGE_GATEWAY"; GW_CMD=("$GW")
+else
+  GW="${FLOE_BIN:-$BUILD/gateway/floe}"; GW_CMD=("$GW" gateway)
+fi
 SCEN="$SRC/gateway/bridge/tests/scenarios"
 NODE_DIR="$SRC/tests/browser"
-[ -x "$GW" ] || { echo "FAIL: $GW not built (target bridge_gateway)"; exit 1; }
+[ -x "$GW" ] || { echo "FAIL: $GW not built"; exit 1; }
 command -v sipp >/dev/null || { echo "FAIL: sipp not found (Debian sip-tester, scripts/deps/test.txt)"; exit 1; }
 
 TMP="$(mktemp -d)"
@@ -41,10 +45,13 @@ while True:
 PY
 }
 
-# start_bridge NAME [gateway options...]: logs in $TMP/NAME.{out,err}.
+# start_bridge NAME [gateway options...]: logs in $TMP/NAME.{out,err}. The
+# built-in test line is off unless the options ask for it (--test-line ADDR).
 start_bridge() {
   local name=$1; shift
-  "$GW" --http 127.0.0.1:0 --media-port 0 --media-address 127.0.0.1 --web "$SRC/web" \
+  local line=(--test-line off)
+  case " $* " in *" --test-line "*) line=() ;; esac
+  "${GW_CMD[@]}" "${line[@]}" --http 127.0.0.1:0 --media-port 0 --media-address 127.0.0.1 --web "$SRC/web" \
     --sip-listen 127.0.0.1:0 --rtp-address 127.0.0.1 "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
   GW_PID=$!
   HTTP=""

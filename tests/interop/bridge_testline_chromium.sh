@@ -8,7 +8,7 @@ source "$(dirname "$0")/bridge_common.bash"
 [ -x /usr/bin/chromium ] || { echo "FAIL: /usr/bin/chromium missing"; exit 1; }
 [ -d "$NODE_DIR/node_modules/playwright-core" ] || { echo "FAIL: npm packages missing; run scripts/deps/npm.sh"; exit 1; }
 
-start_bridge tl --test-line --rtp-ports 42000-42999
+start_bridge tl --test-line "127.0.0.1:$(free_udp_port)" --rtp-ports 42000-42999
 RC=0
 PORT="$HTTP" MODE=testline SCEN="$SCEN" NODE_DIR="$NODE_DIR" WORK="$TMP" \
   node "$SRC/gateway/bridge/tests/bridge_chromium.mjs" || RC=$?

@@ -61,7 +61,10 @@ int main(int argc, char** argv) {
     } else if (a == "--web") {
       sc.web_root = value();
     } else if (a == "--test-line") {
+      // floe gateway's form: --test-line ADDR:PORT | off (the driver binds 127.0.0.1:0).
       test_line = true;
+      if (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0)
+        test_line = std::string(argv[++i]) != "off";
     } else if (bridge::is_sip_option(a)) {
       std::string err;
       if (!bridge::apply_sip_option(sip, a, value(), &err)) {
