@@ -196,6 +196,30 @@ async function caseCalleeHangsUp(page) {
   check(v.code === 0, `[callee-bye] sipp got Floe's BYE to its Contact with Route: rr=first, rr=second, and answered it (exit ${v.code})${sippErrors(v)}`);
 }
 
+// The browser tab goes away mid-call (page closed, no hangup sent): Floe
+// must still end the SIP leg with a BYE (sipp waits up to 50 s for it).
+async function caseClosePage(page) {
+  const n = (await calls(page)).length;
+  const sp = sippUac('closepage', 'uac_callee_hangs_up.xml');
+  let c = null;
+  for (let i = 0; i < 100; i++) {
+    c = (await calls(page))[n];
+    if (c && c.answeredAt !== undefined && c.samples.length >= 4) break;
+    await sleep(100);
+  }
+  const s = c ? c.samples.filter((x) => x.packetsReceived !== undefined) : [];
+  const last = s[s.length - 1];
+  check(c && c.answeredAt !== undefined && last && last.packetsReceived > 20,
+    `[close-page] the browser answered and heard sipp (${last?.packetsReceived} packets)`);
+  const t0 = Date.now();
+  await page.close();
+  const v = await sp;
+  const after = (Date.now() - t0) / 1000;
+  console.log(`[close-page] page closed; Floe's BYE reached sipp ${after.toFixed(2)} s later`);
+  check(v.code === 0, `[close-page] Floe sent the trunk a BYE along the dialog after the page closed (${after.toFixed(2)} s; exit ${v.code})${sippErrors(v)}`);
+  return after;
+}
+
 // Two calls at once to two browsers (two pages, two WebSocket sessions): the
 // trunk plays g711a.pcap to USER and sends nothing to USER2. USER2 must get
 // no packet at all (no cross-talk between calls) and end on the media
@@ -286,6 +310,7 @@ try {
     else if (name === 'midcall') await caseMidCall(page);
     else if (name === 'silent') await caseSilent(page);
     else if (name === 'calleebye') await caseCalleeHangsUp(page);
+    else if (name === 'closepage') await caseClosePage(page);  // must be last: closes the page
     else if (name === 'pair') {
       const page2 = await context.newPage();
       await page2.goto(BASE + '/');
