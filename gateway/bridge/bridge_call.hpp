@@ -110,6 +110,15 @@ class BridgeCall final : public SipLegOwner, public media::io::RtpSocketReceiver
   const BridgeTimings& timings() const { return timings_; }
   const std::optional<signaling::CallKey>& key() const { return key_; }
   const webrtc::BrowserLeg* leg() const { return leg_.get(); }
+  // A new browser offer mid-call (ICE restart); false with `why` before the
+  // browser leg exists or when the leg refuses it.
+  bool renegotiate(const sdp::SessionDescription& offer, std::string* why) {
+    if (!leg_) {
+      if (why) *why = "the call has no browser media session yet";
+      return false;
+    }
+    return leg_->renegotiate(offer, why);
+  }
   const SipCall* sip_call() const { return sip_call_; }
 
   void on_sip_event(SipCallEvent& e) override;

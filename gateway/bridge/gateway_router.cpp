@@ -43,7 +43,7 @@ void GatewayRouter::call(const signaling::CallContext& ctx, const std::string& t
   BridgeCall* raw = call.get();
   calls_[ctx.key] = std::move(call);
   if (!raw->start_outgoing(sink, *dest, offer, ctx.user)) {
-    ended_totals_ += raw->counters();
+    retire(*raw);
     calls_.erase(ctx.key);
   }
 }
@@ -74,7 +74,7 @@ bool GatewayRouter::on_incoming(IncomingInvite& in) {
 }
 
 void GatewayRouter::done(BridgeCall* call) {
-  ended_totals_ += call->counters();
+  retire(*call);
   for (auto it = calls_.begin(); it != calls_.end(); ++it)
     if (it->second.get() == call) {
       calls_.erase(it);
@@ -114,20 +114,43 @@ void GatewayRouter::hangup(const signaling::CallContext& ctx, const std::string&
     return;
   }
   it->second->hangup(reason);
-  ended_totals_ += it->second->counters();
+  retire(*it->second);
   calls_.erase(it);
 }
 
 void GatewayRouter::hangup_all() {
   echo_.hangup_all();
-  for (auto& [key, call] : calls_) call->hangup("shutdown");
-  for (auto& call : ringing_) call->hangup("shutdown");
+  for (auto& [key, call] : calls_) {
+    call->hangup("shutdown");
+    retire(*call);
+  }
+  for (auto& call : ringing_) {
+    call->hangup("shutdown");
+    retire(*call);
+  }
   calls_.clear();
   ringing_.clear();
 }
 
+void GatewayRouter::retire(const BridgeCall& call) {
+  ended_totals_ += call.counters();
+  if (call.leg()) ended_legs_ += call.leg()->totals();
+}
+
+std::optional<std::string> GatewayRouter::renegotiate(const signaling::CallContext& ctx,
+                                                      const sdp::SessionDescription& offer) {
+  auto* c = find(ctx.key);
+  if (!c) return echo_.renegotiate(ctx, offer);
+  std::string why;
+  if (!c->renegotiate(offer, &why)) return why;
+  return std::nullopt;
+}
+
 std::string GatewayRouter::metrics() const {
-  std::string m = echo_.metrics();
+  webrtc::LegTotals legs = ended_legs_;
+  for (const auto& [k, c] : calls_)
+    if (c->leg()) legs += c->leg()->totals();
+  std::string m = echo_.metrics(&legs);
   BridgeCounters t = ended_totals_;
   for (const auto& [k, c] : calls_) t += c->counters();
   auto line = [&](const char* name, const char* type, std::uint64_t v, const char* labels = "") {

@@ -51,6 +51,10 @@ class GatewayRouter final : public signaling::CallHandler {
   void dtmf(const signaling::CallContext& ctx, const std::string& digits,
             std::uint32_t duration_ms) override;
   void hangup(const signaling::CallContext& ctx, const std::string& reason) override;
+  // A new offer inside a call: ICE restart on the browser leg (the codec
+  // agreed with the SIP side stays).
+  std::optional<std::string> renegotiate(const signaling::CallContext& ctx,
+                                         const sdp::SessionDescription& offer) override;
 
   void hangup_all();
   std::size_t active_calls() const { return echo_.active_calls() + calls_.size() + ringing_.size(); }
@@ -62,6 +66,8 @@ class GatewayRouter final : public signaling::CallHandler {
   BridgeCall* find(const signaling::CallKey& key);
   bool on_incoming(IncomingInvite& in);
   void done(BridgeCall* call);
+  // Adds an ending call's counters to the totals /metrics keeps.
+  void retire(const BridgeCall& call);
 
   boost::asio::io_context& io_;
   webrtc::MediaPort& port_;
@@ -73,6 +79,7 @@ class GatewayRouter final : public signaling::CallHandler {
   std::map<signaling::CallKey, std::unique_ptr<BridgeCall>> calls_;
   std::list<std::unique_ptr<BridgeCall>> ringing_;  // incoming, before ring() gave a sink
   BridgeCounters ended_totals_;
+  webrtc::LegTotals ended_legs_;
   std::uint64_t bridge_failed_ = 0;
   GatewayRouterCounters counters_;
 };

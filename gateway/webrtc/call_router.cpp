@@ -21,7 +21,7 @@ void CallRouter::call(const signaling::CallContext& ctx, const std::string& targ
   if (target != "echo") {
     ++counters_.unknown_targets;
     sink->ended("not-found", "unknown target '" + target +
-                                 "': this gateway only knows 'echo' (SIP calls are not wired yet)");
+                                 "': this router only knows 'echo'");
     return;
   }
   ++counters_.echo_calls;
@@ -29,6 +29,7 @@ void CallRouter::call(const signaling::CallContext& ctx, const std::string& targ
     auto it = calls_.find(key);
     if (it != calls_.end() && it->second.get() == which) {
       ++counters_.ended_by_gateway;
+      finished_legs_ += it->second->leg().totals();
       calls_.erase(it);
     }
   };
@@ -60,15 +61,28 @@ void CallRouter::hangup(const signaling::CallContext& ctx, const std::string&) {
   auto it = calls_.find(ctx.key);
   if (it == calls_.end()) return;
   it->second->hangup();
+  finished_legs_ += it->second->leg().totals();
   calls_.erase(it);
 }
 
+std::optional<std::string> CallRouter::renegotiate(const signaling::CallContext& ctx,
+                                                   const sdp::SessionDescription& offer) {
+  auto* c = find(ctx.key);
+  if (!c) return std::string("no such call");
+  std::string why;
+  if (!c->renegotiate(offer, &why)) return why;
+  return std::nullopt;
+}
+
 void CallRouter::hangup_all() {
-  for (auto& [key, call] : calls_) call->hangup();
+  for (auto& [key, call] : calls_) {
+    call->hangup();
+    finished_legs_ += call->leg().totals();
+  }
   calls_.clear();
 }
 
-std::string CallRouter::metrics() const {
+std::string CallRouter::metrics(const LegTotals* other_legs) const {
   const auto& p = port_.counters();
   char buf[1024];
   std::snprintf(buf, sizeof buf,
@@ -89,7 +103,12 @@ std::string CallRouter::metrics() const {
                 static_cast<unsigned long long>(p.received),
                 static_cast<unsigned long long>(p.unroutable),
                 static_cast<unsigned long long>(p.stun_answered));
-  return buf;
+  std::string out = buf;
+  LegTotals legs = finished_legs_;
+  for (const auto& [key, call] : calls_) legs += call->leg().totals();
+  if (other_legs) legs += *other_legs;
+  append_leg_metrics(out, legs);
+  return out;
 }
 
 }  // namespace floe::webrtc

@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "gateway/webrtc/echo_call.hpp"
@@ -37,13 +38,17 @@ class CallRouter final : public signaling::CallHandler {
   void dtmf(const signaling::CallContext& ctx, const std::string& digits,
             std::uint32_t duration_ms) override;
   void hangup(const signaling::CallContext& ctx, const std::string& reason) override;
+  // A new offer inside an echo call (ICE restart, docs/protocol.md).
+  std::optional<std::string> renegotiate(const signaling::CallContext& ctx,
+                                         const sdp::SessionDescription& offer) override;
 
   // Ends every call (shutdown).
   void hangup_all();
   std::size_t active_calls() const { return calls_.size(); }
   const RouterCounters& counters() const { return counters_; }
-  // Prometheus text for /metrics.
-  std::string metrics() const;
+  // Prometheus text for /metrics. `other_legs`: browser legs of calls this
+  // router does not own (bridged calls), so floe_browser_* covers them all.
+  std::string metrics(const LegTotals* other_legs = nullptr) const;
 
  private:
   EchoCall* find(const signaling::CallKey& key);
@@ -53,6 +58,7 @@ class CallRouter final : public signaling::CallHandler {
   BrowserLegOptions options_;
   std::map<signaling::CallKey, std::unique_ptr<EchoCall>> calls_;
   RouterCounters counters_;
+  LegTotals finished_legs_;  // browser-leg counters of echo calls that ended
 };
 
 }  // namespace floe::webrtc
