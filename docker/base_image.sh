@@ -9,6 +9,10 @@
 #   docker/base_image.sh            # make or reuse the cached base
 #   FLOE_DOCKER_REFRESH=1 docker/base_image.sh   # debootstrap again
 #
+# A tarball older than FLOE_DOCKER_MAX_AGE_DAYS (default 30) is made again,
+# so the base picks up Debian's point releases and security updates the way
+# a pulled debian:bookworm-slim would.
+#
 # Env: FLOE_DOCKER_CACHE (default /var/cache/floe-docker), FLOE_DEBIAN_MIRROR
 # (default: the first Debian URI in /etc/apt/sources.list*),
 # FLOE_CONTAINERS_ROOT (a containers-storage root of its own, as the test
@@ -81,7 +85,8 @@ DPKG
 mkdir -p "$CACHE"
 exec 9>"$CACHE/lock"
 flock 9
-if [ ! -s "$TARBALL" ] || [ "${FLOE_DOCKER_REFRESH:-0}" = 1 ]; then
+if [ ! -s "$TARBALL" ] || [ "${FLOE_DOCKER_REFRESH:-0}" = 1 ] ||
+   [ -n "$(find "$TARBALL" -mtime +"${FLOE_DOCKER_MAX_AGE_DAYS:-30}" 2>/dev/null)" ]; then
   command -v debootstrap >/dev/null || { echo "base_image: FAIL: debootstrap missing"; exit 1; }
   make_tarball
 fi

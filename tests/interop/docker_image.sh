@@ -2,15 +2,19 @@
 # The Docker image, with no Docker engine: builds docker/Dockerfile with
 # buildah (chroot isolation, vfs storage, no registry: docker/base_image.sh
 # makes debian:bookworm-slim from a cached debootstrap), then runs the
-# image's ENTRYPOINT with `buildah run` on the host network bound to
-# 127.0.0.1 and checks: the image's metadata (non-root user, EXPOSE,
-# HEALTHCHECK), /healthz from the host and the image's own HEALTHCHECK
-# command, a STUN Binding request to the media port (coturn's
-# turnutils_stunclient), and an `echo` call from headless Chromium served
-# by the containerised gateway (tests/browser/echo_chromium_test.mjs:
-# inbound-rtp totalAudioEnergy must grow). Removes the container and the
-# image it built; keeps the cached base (FLOE_DOCKER_CACHE, default
-# /var/cache/floe-docker) and the build caches so the next run is warm.
+# image's ENTRYPOINT with `buildah run` on the host network, configured by
+# a mounted config file and FLOE_* variables to stay on 127.0.0.1, and
+# checks: the image's metadata (non-root user, EXPOSE, HEALTHCHECK),
+# /healthz from the host and the image's own HEALTHCHECK command, a STUN
+# Binding request to the media port (coturn's turnutils_stunclient), an
+# `echo` call from headless Chromium served by the containerised gateway
+# (tests/browser/echo_chromium_test.mjs: inbound-rtp totalAudioEnergy must
+# grow), a clean exit on SIGTERM, and compose.yml's sipp peer image (a call
+# from the host's sipp, RTP echo). Removes its containers and the image it
+# built; keeps the cached base and dependency stages (FLOE_DOCKER_CACHE,
+# default /var/cache/floe-docker) and buildah's cache mounts
+# (/var/tmp/buildah-cache: apt downloads, ccache) so the next run is warm.
+# Cold ~18 min on 2 busy cores, warm ~1.5-3 min: see README "Docker".
 set -euo pipefail
 SRC="${FLOE_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}"
 fail() { echo "FAIL: $*"; exit 1; }
@@ -139,7 +143,7 @@ run_in "${CONF[@]}" "$CTR" -- $entry_argv $cmd_argv >"$TMP/floe.out" 2>"$TMP/flo
 RUNPID=$!
 up=""
 for _ in $(seq 150); do
-  grep -q "listening http $HTTP media $MEDIA" "$TMP/floe.out" && { up=1; break; }
+  grep -qs "listening http $HTTP media $MEDIA" "$TMP/floe.out" && { up=1; break; }
   kill -0 "$RUNPID" 2>/dev/null || break
   sleep 0.1
 done
