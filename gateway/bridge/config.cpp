@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "gateway/config/config_source.hpp"
 #include "signaling/sdp/text.hpp"
 
 namespace floe::bridge {
@@ -24,10 +25,15 @@ bool parse_bool(std::string_view v, bool& out) {
 std::optional<TrunkConfig> parse_trunk(std::string_view spec, std::string* error) {
   TrunkConfig t;
   bool have_proxy = false;
-  for (auto item : sdp::split_all(spec, ',', 64)) {
-    if (item.empty()) continue;
-    auto [k, v] = sdp::split_once(item, '=');
-    std::string key(k), value(v);
+  // The same key=value,... form (with '\' escapes) that a JSON config
+  // object becomes (gateway/config), so a password may hold ',' or '='.
+  std::string why;
+  auto items = cmd::parse_spec(spec, &why);
+  if (!items) {
+    fail(error, "trunk: " + why);
+    return std::nullopt;
+  }
+  for (const auto& [key, value] : *items) {
     bool ok = true;
     if (key == "name") t.name = value;
     else if (key == "proxy") {

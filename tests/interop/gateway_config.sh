@@ -39,14 +39,16 @@ cat >"$TMP/floe.json" <<JSON
   // the page and the media port on loopback only
   "http": "127.0.0.1:$H1",
   "media-address": ["127.0.0.1"],
-  "media-port": $M1
+  "media-port": $M1,
+  // a trunk as an object; the password holds the spec's separators
+  "trunk": [{"name": "pbx", "proxy": "127.0.0.1:9", "user": "alice", "password": "p,w=x\\\\y"}]
 }
 JSON
 
 run file FLOE_BIN="$FLOE" -- --config "$TMP/floe.json"
 grep -q "listening http $H1 media $M1" "$TMP/file.out" || { echo "FAIL: file options not used"; exit 1; }
 curl -fsS "http://127.0.0.1:$H1/healthz" >/dev/null || { echo "FAIL: /healthz on the file's port"; exit 1; }
-echo "ok: options from --config (http $H1, media $M1)"
+echo "ok: options from --config (http $H1, media $M1, a trunk given as an object)"
 stop
 
 run env FLOE_CONFIG="$TMP/floe.json" FLOE_MEDIA_PORT="$M2" --

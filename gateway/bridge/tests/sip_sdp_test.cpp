@@ -204,6 +204,13 @@ TEST(BridgeConfig, TrunkAndRouteFlags) {
   EXPECT_NE(err.find("proxy"), std::string::npos);
   EXPECT_FALSE(parse_trunk("proxy=1.2.3.4,colour=red", &err));
   EXPECT_FALSE(parse_trunk("proxy=1.2.3.4,codecs=G729", &err));
+  // The form a JSON config object becomes: ',' and '\' escaped.
+  auto escaped = parse_trunk("proxy=1.2.3.4,password=a\\,b=c\\\\d", &err);
+  ASSERT_TRUE(escaped) << err;
+  EXPECT_EQ(escaped->password, "a,b=c\\d");
+  EXPECT_FALSE(parse_trunk("proxy=1.2.3.4,user=a,user=b", &err));
+  EXPECT_NE(err.find("twice"), std::string::npos);
+  EXPECT_FALSE(parse_trunk("proxy=1.2.3.4,register", &err));
   auto r = parse_route("4930*=alice");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->match, "4930*");
