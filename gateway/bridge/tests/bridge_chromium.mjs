@@ -408,21 +408,6 @@ async function incoming(page) {
   check(rung === await page.evaluate(() => window.bridgeTest.results.length), '[in no-codec] the browser was not rung');
 }
 
-// The built-in test line (bridge_gateway --test-line): the page's targets
-// `echo-sip`, `tone` and `busy` reach it over real SIP and RTP.
-async function testline(page) {
-  for (const target of ['echo-sip', 'tone']) {
-    const r = await outCall(page, target, { expectAnswer: true, hangup: true, listenMs: 2000 });
-    console.log(`[${target}] call->answered ${r.times.answered?.toFixed(0)} ms, first audio ${r.times.firstAudio?.toFixed(0)} ms; ` +
-      `packetsReceived ${r.p1} -> ${r.p2}, energy ${r.e1} -> ${r.e2}`);
-    check(r.answered && r.p2 > r.p1 && r.e2 > r.e1,
-      `[${target}] answered by the test line, audio energy grows in the browser`);
-    check(r.end && r.end.reason === 'hangup', `[${target}] hung up cleanly`);
-  }
-  const r = await outCall(page, 'busy', {});
-  check(r.end && r.end.reason === 'sip-486', `[busy] the test line's 486 ended the call (${JSON.stringify(r.end)})`);
-}
-
 const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-bridge-chromium-'));
 const context = await chromium.launchPersistentContext(userDataDir, {
   executablePath: '/usr/bin/chromium',
@@ -440,7 +425,6 @@ try {
   await page.waitForFunction(() => window.floePage && window.floePage.client.state === 'connected', null, { timeout: 5000 });
   check(true, 'page served by the gateway connected over WebSocket');
   if (process.env.MODE === 'in') await incoming(page);
-  else if (process.env.MODE === 'testline') await testline(page);
   else await outgoing(page);
   exitCode = failures ? 1 : 0;
 } catch (err) {
