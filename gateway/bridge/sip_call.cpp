@@ -192,9 +192,16 @@ void SipCall::set_local_direction(Instant now, sdp::Direction d) {
   local_.direction = d;
   ++local_.version;
   if (state_ != State::Confirmed || !dialog_) return;
-  if (auto h = ua_.send_in_dialog(now, *dialog_, "INVITE", to_bytes(write_sip_sdp(local_)),
-                                  "application/sdp"))
-    requests_.insert(h);
+  // RFC 4028 §10: this re-INVITE refreshes the session too, so it names the
+  // running interval and its 2xx restarts the timer like a refresh's.
+  const bool refreshes = opt_.session_expires && timer_.active();
+  auto h = ua_.send_in_dialog(now, *dialog_, "INVITE", to_bytes(write_sip_sdp(local_)),
+                              "application/sdp", [&](sip::Message& m) {
+                                if (refreshes) timer_.add_to_request(m);
+                              });
+  if (!h) return;
+  requests_.insert(h);
+  if (refreshes) refresh_handle_ = h;
 }
 
 bool SipCall::send_info_dtmf(Instant now, char digit, std::uint32_t duration_ms) {
@@ -254,6 +261,7 @@ void SipCall::handle_event(Instant now, const sip::UaEvent& e) {
       } else if (e.id == info_handle_) {
         send_next_info(now);
       } else if (e.id == refresh_handle_ && state_ == State::Confirmed) {
+        send_bye(now);  // RFC 4028 §10: a refresh that timed out ends the session with BYE
         end("session-expired", "the session refresh got no answer");
       }
       break;
@@ -312,8 +320,10 @@ void SipCall::on_response(Instant now, const sip::UaEvent& e) {
       refresh_handle_ = 0;
       if (code >= 200 && code < 300) {
         timer_.on_2xx_as_uac(now, r);
-      } else if (timer_.refresh_failed_fatally(code)) {
-        // RFC 5057 §5.1: the dialog is gone.
+      } else if (timer_.refresh_failed_fatally(code) && state_ == State::Confirmed) {
+        // RFC 4028 §10: a refresh answered 408/481 ends the session with BYE
+        // (RFC 3261 §12.2.1.2), even if the peer may no longer know the dialog.
+        send_bye(now);
         end("session-expired", "the session refresh was answered " + std::to_string(code), code);
       }
     }
@@ -485,10 +495,12 @@ void SipCall::handle_timeout(Instant now) {
     end("session-expired", "no session refresh within the interval (RFC 4028 §10)");
   } else if (action == sip::SessionTimer::Action::Refresh && dialog_) {
     // A re-INVITE with the unchanged description (same o= version) is the
-    // refresh. UserAgent::send_in_dialog has no way to add headers, so it
-    // goes without Session-Expires (the peer may then drop the timer).
-    refresh_handle_ = ua_.send_in_dialog(now, *dialog_, "INVITE", to_bytes(write_sip_sdp(local_)),
-                                         "application/sdp");
+    // refresh. RFC 4028 §7.4: it carries Supported: timer and the running
+    // interval with refresher=uac (we refresh, and send it), or the peer's
+    // 2xx would drop the timer (§7.2).
+    refresh_handle_ = ua_.send_in_dialog(
+        now, *dialog_, "INVITE", to_bytes(write_sip_sdp(local_)), "application/sdp",
+        [this](sip::Message& m) { timer_.add_to_request(m); });
     if (refresh_handle_) requests_.insert(refresh_handle_);
   }
 }

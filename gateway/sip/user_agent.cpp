@@ -157,7 +157,8 @@ std::uint64_t UserAgent::send_request(Instant now, Message request,
 }
 
 std::uint64_t UserAgent::send_in_dialog(Instant now, const DialogId& id, std::string_view method,
-                                        Bytes body, std::string_view content_type) {
+                                        Bytes body, std::string_view content_type,
+                                        const std::function<void(Message&)>& decorate) {
   auto it = dialogs_.find(id);
   if (it == dialogs_.end() || it->second.dialog.state() == Dialog::State::Terminated) return 0;
   Message m = it->second.dialog.make_request(method);
@@ -165,11 +166,10 @@ std::uint64_t UserAgent::send_in_dialog(Instant now, const DialogId& id, std::st
     m.add("Content-Type", std::string(content_type));
     m.body = std::move(body);
   }
+  if (decorate) decorate(m);
   if (cfg_.session_timer && (method == "INVITE" || method == "UPDATE")) add_supported(m, "timer");
   if (cfg_.use_100rel && method == "INVITE") add_supported(m, "100rel");
-  RequestInfo info;
-  info.dialog = id;
-  auto handle = start_client(now, std::move(m), std::move(info), next_id_++);
+  auto handle = start_client(now, std::move(m), RequestInfo{.dialog = id}, next_id_++);
   collect(now);
   return handle;
 }

@@ -8,6 +8,7 @@
 // messages) back; `now` always comes from the caller.
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <queue>
 #include <vector>
@@ -137,7 +138,14 @@ class UserAgent {
   bool send_ack(Instant now, const DialogId& dialog, Bytes body = {},
                 std::string_view content_type = {});
   std::uint64_t send_in_dialog(Instant now, const DialogId& dialog, std::string_view method,
-                               Bytes body = {}, std::string_view content_type = {});
+                               Bytes body = {}, std::string_view content_type = {}) {
+    return send_in_dialog(now, dialog, method, std::move(body), content_type, nullptr);
+  }
+  // The same, with `decorate` adding headers (e.g. RFC 4028 §7.4
+  // Session-Expires on a session refresh) before the request goes out.
+  std::uint64_t send_in_dialog(Instant now, const DialogId& dialog, std::string_view method,
+                               Bytes body, std::string_view content_type,
+                               const std::function<void(Message&)>& decorate);
   // §9.1: CANCEL an INVITE (sent once a provisional response arrived).
   void cancel(Instant now, std::uint64_t invite_handle);
 

@@ -370,6 +370,163 @@ TEST(BridgeSipCall, MissedRefreshEndsTheCallWithBye) {
   EXPECT_EQ(ev.back().reason, "session-expired");
 }
 
+// An outgoing call the trunk answers with `session_expires` (refresher=uac
+// makes Floe, the INVITE's UAC, the refresher).
+void answer_outgoing(UserAgent& ua, SipCall& call, Instant now, const std::string& session_expires) {
+  ASSERT_TRUE(call.invite(now, kTrunk, kMe, "", local_media()));
+  const Message inv = drain(ua).at(0).message;
+  Message ok = reply(inv, 200);
+  ok.add("Contact", "<sip:5551234@127.0.0.1:5070>");
+  ok.add("Require", "timer");
+  ok.add("Session-Expires", session_expires);
+  set_body(ok, peer_sdp());
+  deliver(ua, now, ok);
+  pump(ua, call, now);
+  drain(ua);  // the ACK
+  ASSERT_EQ(call_events(call).size(), 1u);
+  ASSERT_EQ(call.state(), SipCall::State::Confirmed);
+}
+
+// Floe refreshes at half the interval (RFC 4028 §10) and sends the session it runs.
+Message refresh_at_half_interval(UserAgent& ua, SipCall& call, Instant& now) {
+  now = call.session_timer().refresh_at();
+  call.handle_timeout(now);
+  auto sent = drain(ua);
+  EXPECT_EQ(sent.size(), 1u);
+  return sent.empty() ? Message{} : sent[0].message;
+}
+
+TEST(BridgeSipCall, FloeRefreshCarriesSessionExpiresAndSupportedTimer) {
+  Instant now{};
+  const Instant t0 = now;
+  UserAgent ua(ua_config());
+  SipCall call(ua, {.session_expires = 90});
+  answer_outgoing(ua, call, now, "90;refresher=uac");
+  EXPECT_EQ(call.next_timeout(), t0 + seconds(45));
+  Message refresh = refresh_at_half_interval(ua, call, now);
+  EXPECT_EQ(now, t0 + seconds(45));
+  EXPECT_EQ(refresh.method, "INVITE");
+  // RFC 4028 §7.4: the refresh names the running interval and, sent by the
+  // refresher, refresher=uac; §7.1: Supported: timer.
+  EXPECT_EQ(refresh.header("Session-Expires"), "90;refresher=uac");
+  EXPECT_TRUE(has_option_tag(refresh, "Supported", "timer"));
+  EXPECT_EQ(refresh.header("Min-SE"), "90");
+  EXPECT_NE(text(refresh).find("o=floe 7 1 "), std::string::npos);  // description unchanged
+
+  // §7.2: the 2xx sets the new interval (the peer raised it to 120 s).
+  Message ok = reply(refresh, 200);
+  ok.add("Require", "timer");
+  ok.add("Session-Expires", "120;refresher=uac");
+  set_body(ok, peer_sdp());
+  deliver(ua, now, ok);
+  pump(ua, call, now);
+  auto acks = drain(ua);
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].message.method, "ACK");
+  EXPECT_TRUE(call_events(call).empty());
+  EXPECT_EQ(call.state(), SipCall::State::Confirmed);
+  EXPECT_EQ(call.session_timer().interval(), 120u);
+  EXPECT_EQ(call.next_timeout(), now + seconds(60));
+
+  Message again = refresh_at_half_interval(ua, call, now);
+  EXPECT_EQ(now, t0 + seconds(105));
+  EXPECT_EQ(again.header("Session-Expires"), "120;refresher=uac");
+  EXPECT_GT(again.cseq()->number, refresh.cseq()->number);
+  ok = reply(again, 200);
+  ok.add("Session-Expires", "120;refresher=uac");
+  deliver(ua, now, ok);
+  pump(ua, call, now);
+  drain(ua);
+
+  // §10: a re-INVITE of ours (hold) is a refresh too; its 2xx restarts the timer.
+  now += seconds(10);
+  call.set_local_direction(now, sdp::Direction::SendOnly);
+  Message hold = drain(ua).at(0).message;
+  EXPECT_EQ(hold.header("Session-Expires"), "120;refresher=uac");
+  ok = reply(hold, 200);
+  ok.add("Session-Expires", "90;refresher=uac");
+  deliver(ua, now, ok);
+  pump(ua, call, now);
+  EXPECT_EQ(call.next_timeout(), now + seconds(45));
+  EXPECT_EQ(call.state(), SipCall::State::Confirmed);
+}
+
+TEST(BridgeSipCall, UnansweredRefreshEndsWithByeAtExpiry) {
+  Instant now{};
+  const Instant t0 = now;
+  UserAgent ua(ua_config());
+  SipCall call(ua, {.session_expires = 90});
+  answer_outgoing(ua, call, now, "90;refresher=uac");
+  Message refresh = refresh_at_half_interval(ua, call, now);
+  EXPECT_EQ(refresh.header("Session-Expires"), "90;refresher=uac");
+  // No answer: §10 ends the session at 90 - min(32, 90/3) = 60 s.
+  EXPECT_EQ(call.next_timeout(), t0 + seconds(60));
+  now = call.next_timeout();
+  call.handle_timeout(now);
+  bool bye = false;
+  for (auto& s : drain(ua)) bye |= s.message.method == "BYE";
+  EXPECT_TRUE(bye);
+  auto ev = call_events(call);
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].kind, K::Ended);
+  EXPECT_EQ(ev[0].reason, "session-expired");
+  EXPECT_TRUE(call.ended());
+}
+
+TEST(BridgeSipCall, RefreshAnswered481EndsWithBye) {
+  Instant now{};
+  UserAgent ua(ua_config());
+  SipCall call(ua, {.session_expires = 90});
+  answer_outgoing(ua, call, now, "90;refresher=uac");
+  Message refresh = refresh_at_half_interval(ua, call, now);
+  deliver(ua, now, reply(refresh, 481));
+  pump(ua, call, now);
+  bool bye = false;
+  for (auto& s : drain(ua)) bye |= s.message.method == "BYE";
+  EXPECT_TRUE(bye);  // RFC 4028 §10
+  auto ev = call_events(call);
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].reason, "session-expired");
+  EXPECT_EQ(ev[0].status, 481);
+}
+
+TEST(BridgeSipCall, AsUasRefresherFloeRefreshesWithRefresherUac) {
+  Instant now{};
+  const Instant t0 = now;
+  UserAgent ua(ua_config());
+  deliver_wire(ua, now, invite_text(true, "Supported: timer\nSession-Expires: 90;refresher=uas\n"));
+  drain(ua);
+  auto e = ua.poll_event();
+  SipCall call(ua, {});
+  call.incoming(now, e->id, e->message);
+  call.accept(now, local_media());
+  auto ok = drain(ua).at(0).message;
+  EXPECT_EQ(ok.header("Session-Expires"), "90;refresher=uas");
+  deliver_wire(ua, now, wire("ACK sip:floe@127.0.0.1:5060 SIP/2.0\n"
+                             "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKack1\n"
+                             "From: <sip:5550000@127.0.0.1:5070>;tag=caller\n"
+                             "To: <sip:alice@127.0.0.1>;tag=" + ok.to()->tag() + "\n"
+                             "Call-ID: in-1@127.0.0.1\nCSeq: 1 ACK\nMax-Forwards: 70\n", ""));
+  pump(ua, call, now);
+  ASSERT_EQ(call_events(call).size(), 1u);  // Answered
+  // We were the UAS and the refresher; our refresh's UAC is us, so the
+  // request says refresher=uac (RFC 4028 §7.4).
+  Message refresh = refresh_at_half_interval(ua, call, now);
+  EXPECT_EQ(now, t0 + seconds(45));
+  EXPECT_EQ(refresh.method, "INVITE");
+  EXPECT_EQ(refresh.header("Session-Expires"), "90;refresher=uac");
+  EXPECT_TRUE(has_option_tag(refresh, "Supported", "timer"));
+  Message rok = reply(refresh, 200, ok.from()->tag());
+  rok.add("Require", "timer");
+  rok.add("Session-Expires", "90;refresher=uac");
+  set_body(rok, peer_sdp());
+  deliver(ua, now, rok);
+  pump(ua, call, now);
+  drain(ua);
+  EXPECT_TRUE(call_events(call).empty());
+  EXPECT_EQ(call.next_timeout(), now + seconds(45));
+}
+
 TEST(BridgeSipCall, SessionIntervalBelowMinSeIsRefusedWith422) {
   Instant now{};
   UserAgent ua(ua_config());

@@ -1,6 +1,7 @@
 // UserAgent against a scripted peer: INVITE dialogs both ways, ACKs, 2xx
 // retransmission, CANCEL, OPTIONS, malformed input, digest retries.
 #include "gateway/sip/user_agent.hpp"
+#include "gateway/sip/session_timer.hpp"
 
 #include "ua_test_util.hpp"
 
@@ -467,4 +468,32 @@ TEST(SipUserAgent, InviteWithoutOfferIsAckedByTheTuWithTheAnswer) {
   ASSERT_EQ(sent.size(), 1u);  // the same ACK, answer included
   EXPECT_EQ(sent[0].message.body.size(), 3u);
   EXPECT_FALSE(ua.send_ack(t0 + seconds(2), *evs[0].dialog));  // only once
+}
+
+TEST(SipUserAgent, InDialogRequestTakesHeadersFromTheCaller) {
+  Instant t0{};
+  auto cfg = ua_config();
+  cfg.session_timer = true;
+  UserAgent ua(cfg);
+  ua.send_request(t0, ua.new_request("INVITE", kBob, kBob, kAlice));
+  auto req = drain(ua).at(0).message;
+  auto ok = reply(req, 200);
+  ok.add("Contact", "<sip:bob@127.0.0.1:5070>");
+  deliver(ua, t0, ok);
+  auto id = *events(ua).at(0).dialog;
+  drain(ua);
+  // RFC 4028 §7.4: a session refresh names the interval and its refresher.
+  SessionTimer timer({.session_expires = 90});
+  std::string sdp = "v=0\r\n";
+  ua.send_in_dialog(t0, id, "UPDATE", Bytes(sdp.begin(), sdp.end()), "application/sdp",
+                    [&](Message& m) { timer.add_to_request(m); });
+  auto sent = drain(ua);
+  ASSERT_EQ(sent.size(), 1u);
+  const Message& up = sent[0].message;
+  EXPECT_EQ(up.method, "UPDATE");
+  EXPECT_EQ(up.header("Session-Expires"), "90");
+  EXPECT_EQ(up.header("Min-SE"), "90");
+  EXPECT_EQ(up.header("Supported"), "timer");  // the UA does not add it twice
+  EXPECT_EQ(up.header("Content-Type"), "application/sdp");
+  EXPECT_EQ(up.cseq()->number, 2u);
 }
