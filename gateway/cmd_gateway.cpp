@@ -274,6 +274,8 @@ int gateway(std::span<const std::string_view> cli) {
               sip.advertised_host.empty() ? "the listen address" : sip.advertised_host.c_str(),
               test_line ? ", test line " : "",
               test_line ? test_line->local_address().to_string().c_str() : "");
+  if (auto tls = sip_service.local_tls_address(); tls.port() != 0)
+    std::printf("floe gateway: sip tls %s\n", tls.to_string().c_str());
   std::printf("floe gateway: listening http %u media %u\n", server->port(),
               locals.empty() ? 0u : locals.front().port());
 

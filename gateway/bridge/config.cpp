@@ -64,6 +64,9 @@ std::optional<TrunkConfig> parse_trunk(std::string_view spec, std::string* error
         if (!sdp::iequals(c, "PCMU") && !sdp::iequals(c, "PCMA") && !sdp::iequals(c, "G722") &&
             !sdp::iequals(c, "opus") && !sdp::iequals(c, "telephone-event"))
           ok = false;
+    } else if (key == "transport") {
+      ok = value == "udp" || value == "tcp" || value == "tls";
+      if (ok) t.transport = value;
     } else if (key == "dtmf") {
       if (value == "rfc4733") t.dtmf = DtmfMode::Rfc4733;
       else if (value == "info") t.dtmf = DtmfMode::Info;
@@ -97,7 +100,9 @@ std::optional<RouteRule> parse_route(std::string_view spec, std::string* error) 
 bool is_sip_option(std::string_view f) {
   for (const char* o : {"--sip-listen", "--sip-advertise", "--rtp-address", "--rtp-ports", "--trunk",
                         "--route", "--test-line-trunk", "--default-trunk", "--media-timeout",
-                        "--session-expires", "--ring-timeout", "--symmetric-rtp", "--sip-tcp"})
+                        "--session-expires", "--ring-timeout", "--symmetric-rtp", "--sip-tcp",
+                        "--sip-tls-cert", "--sip-tls-key", "--sip-tls-ca", "--sip-tls-verify",
+                        "--sip-tls-port"})
     if (f == o) return true;
   return false;
 }
@@ -142,10 +147,20 @@ bool apply_sip_option(SipConfig& c, std::string_view flag, std::string_view valu
     else if (flag == "--ring-timeout") c.ring_timeout = seconds(std::max<std::uint32_t>(*n, 1));
     else if (*n != 0 && *n < 90) return bad("0 or at least 90 (RFC 4028 Min-SE)");
     else c.session_expires = *n;
-  } else if (flag == "--symmetric-rtp" || flag == "--sip-tcp") {
+  } else if (flag == "--symmetric-rtp" || flag == "--sip-tcp" || flag == "--sip-tls-verify") {
     bool b = false;
     if (!parse_bool(value, b)) return bad("0 or 1");
-    (flag == "--symmetric-rtp" ? c.symmetric_rtp : c.tcp) = b;
+    (flag == "--symmetric-rtp" ? c.symmetric_rtp : flag == "--sip-tcp" ? c.tcp : c.tls_verify) = b;
+  } else if (flag == "--sip-tls-cert") {
+    c.tls_certificate = value;
+  } else if (flag == "--sip-tls-key") {
+    c.tls_private_key = value;
+  } else if (flag == "--sip-tls-ca") {
+    c.tls_ca = value;
+  } else if (flag == "--sip-tls-port") {
+    auto n = sdp::parse_uint<std::uint16_t>(value);
+    if (!n) return bad("a port number");
+    c.tls_port = *n;
   } else {
     return fail(error, "unknown SIP option '" + std::string(flag) + "'");
   }

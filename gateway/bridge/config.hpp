@@ -35,6 +35,10 @@ struct TrunkConfig {
   // telephone-event, opus. The offer keeps the browser's order.
   std::vector<std::string> codecs = {"PCMU", "PCMA", "G722", "telephone-event"};
   DtmfMode dtmf = DtmfMode::Rfc4733;
+  // How requests reach the trunk (RFC 3261 §18, §26.2): "udp" (default),
+  // "tcp" or "tls" (the trunk's certificate must list its IP address as a
+  // subjectAltName: next hops are numeric).
+  std::string transport = "udp";
 };
 
 // Inbound routing: the Request-URI user of an INVITE (a DID) to the browser
@@ -49,6 +53,14 @@ struct RouteRule {
 struct SipConfig {
   SocketAddress listen = *SocketAddress::parse("0.0.0.0:5060");
   bool tcp = true;
+  // SIP over TLS (RFC 3261 §26.2): our certificate and key (a listener on
+  // tls_port is opened when both are set), the CAs that sign trunks'
+  // certificates (empty: the system store), and whether to check them.
+  std::string tls_certificate;
+  std::string tls_private_key;
+  std::string tls_ca;
+  std::uint16_t tls_port = 5061;
+  bool tls_verify = true;
   // Host in Via/Contact and c= of our SDP. Empty: the listen address (which
   // must then be concrete, not 0.0.0.0).
   std::string advertised_host;
@@ -104,6 +116,11 @@ inline constexpr const char* kSipUsage =
     "  --session-expires S    RFC 4028 interval asked for (default 1800; 0: off)\n"
     "  --ring-timeout S       an unanswered incoming call gets 480 after this (default 60)\n"
     "  --symmetric-rtp 0|1    learn the SIP peer's RTP source after the answer (default 1)\n"
-    "  --sip-tcp 0|1          also listen on TCP (default 1)\n";
+    "  --sip-tcp 0|1          also listen on TCP (default 1)\n"
+    "  --sip-tls-cert FILE --sip-tls-key FILE  SIP over TLS: listen on --sip-tls-port\n"
+    "                         (default 5061) and present this certificate\n"
+    "  --sip-tls-ca FILE      CAs for trunks' certificates (default: the system store)\n"
+    "  --sip-tls-verify 0|1   check trunks' certificates (default 1; 0 only for labs)\n"
+    "  --sip-tls-port PORT    the TLS listener's port (0 picks one)\n";
 
 }  // namespace floe::bridge

@@ -36,8 +36,24 @@ SipService::~SipService() {
   if (net_) net_->close();
 }
 
+std::unique_ptr<sip::io::SipTransport> SipService::make_transport(const SocketAddress& at) {
+  bool tls_trunk = false;
+  for (const auto& t : cfg_.trunks) tls_trunk |= t.transport == "tls";
+  const bool tls_listen = !cfg_.tls_certificate.empty() && !cfg_.tls_private_key.empty();
+  if (!tls_listen && !tls_trunk)
+    return std::make_unique<sip::io::SipTransport>(io_, *ua_, at, cfg_.tcp);
+  sip::io::TlsOptions tls;
+  tls.certificate_file = cfg_.tls_certificate;
+  tls.private_key_file = cfg_.tls_private_key;
+  tls.ca_file = cfg_.tls_ca;
+  tls.verify_peer = cfg_.tls_verify;
+  tls.listen = tls_listen;
+  tls.listen_port = cfg_.tls_port;
+  return std::make_unique<sip::io::SipTransport>(io_, *ua_, at, cfg_.tcp, tls);
+}
+
 void SipService::start() {
-  net_ = std::make_unique<sip::io::SipTransport>(io_, *ua_, cfg_.listen, cfg_.tcp);
+  net_ = make_transport(cfg_.listen);
   if (cfg_.listen.port() == 0) {
     // Port 0 picked one: Via and Contact must carry the real port.
     sip::UserAgentConfig uc = ua_->config();
@@ -46,7 +62,7 @@ void SipService::start() {
     ua_ = std::make_unique<sip::UserAgent>(uc);
     SocketAddress bound = cfg_.listen;
     bound.set_port(uc.port);
-    net_ = std::make_unique<sip::io::SipTransport>(io_, *ua_, bound, cfg_.tcp);
+    net_ = make_transport(bound);
   }
   net_->on_event = [this](sip::UaEvent& e) { on_ua_event(e); };
   const Instant now = Clock::now();
@@ -55,6 +71,7 @@ void SipService::start() {
     sip::RegistrationConfig rc;
     SocketAddress reg = t.registrar.value_or(t.proxy);
     rc.registrar = sip::Uri::sip("", reg.ip().to_string(), reg.port());
+    if (t.transport != "udp") sip::set_param(rc.registrar.params, "transport", t.transport);
     rc.aor = trunk_uri(t, t.user);
     rc.credentials = {t.auth_user.empty() ? t.user : t.auth_user, t.password};
     rc.expires = t.expires;
@@ -72,6 +89,10 @@ void SipService::stop() {
   }
   for (auto& [name, id] : registrations_) ua_->remove_registration(now, id);
   if (net_) net_->kick();
+}
+
+SocketAddress SipService::local_tls_address() const {
+  return net_ ? net_->local_tls() : SocketAddress();
 }
 
 SocketAddress SipService::local_address() const {
@@ -107,8 +128,11 @@ bool SipService::registered(std::string_view trunk) const {
 }
 
 sip::Uri SipService::trunk_uri(const TrunkConfig& t, std::string_view user) const {
-  if (!t.domain.empty()) return sip::Uri::sip(user, t.domain);
-  return sip::Uri::sip(user, t.proxy.ip().to_string(), t.proxy.port());
+  sip::Uri uri = t.domain.empty() ? sip::Uri::sip(user, t.proxy.ip().to_string(), t.proxy.port())
+                                  : sip::Uri::sip(user, t.domain);
+  // RFC 3261 §19.1.1: the transport parameter picks TCP or TLS for the hop.
+  if (t.transport != "udp") sip::set_param(uri.params, "transport", t.transport);
+  return uri;
 }
 
 std::optional<SipDestination> SipService::resolve(const std::string& target, std::string* why) const {

@@ -68,6 +68,8 @@ class SipService {
   const SipConfig& config() const { return cfg_; }
   sip::UserAgent& ua() { return *ua_; }
   SocketAddress local_address() const;
+  // The TLS listener (port 0 when there is none).
+  SocketAddress local_tls_address() const;
   // The host written in our SDP c= lines.
   IpAddress media_address() const;
 
@@ -106,6 +108,7 @@ class SipService {
     const TrunkConfig* trunk = nullptr;
     Instant linger_until = kNever;
   };
+  std::unique_ptr<sip::io::SipTransport> make_transport(const SocketAddress& at);
   void on_ua_event(sip::UaEvent& e);
   void on_incoming_request(sip::UaEvent& e);
   const TrunkConfig* trunk_for_source(const sip::Message& request) const;
