@@ -184,6 +184,22 @@ export class FloeCall extends EventTarget {
     await this._client.request('offer', { callId: this.id, sdp: this.pc.localDescription.sdp });
   }
 
+  /**
+   * Puts the far end on hold (our audio goes on, theirs stops: a=sendonly,
+   * RFC 3264 §8.4) or resumes it, by a new offer inside the call. Toward a
+   * SIP trunk Floe sends the same direction in a re-INVITE.
+   * @param {boolean} [on=true] hold (true) or resume (false)
+   * @returns {Promise<void>} once Floe has accepted the new offer
+   */
+  async hold(on = true) {
+    if (!this.pc || !['early', 'answered', 'accepted'].includes(this.state))
+      throw new FloeError('bad-state', 'only a call with an answer can be held');
+    for (const t of this.pc.getTransceivers())
+      if (t.receiver.track && t.receiver.track.kind === 'audio') t.direction = on ? 'sendonly' : 'sendrecv';
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    await this._client.request('offer', { callId: this.id, sdp: this.pc.localDescription.sdp });
+  }
+
   /** Declines an incoming call. @param {string} [reason] */
   async reject(reason = 'rejected') {
     await this._client.request('reject', { callId: this.id, reason });

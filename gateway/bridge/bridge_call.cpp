@@ -352,6 +352,23 @@ void BridgeCall::on_sip_event(SipCallEvent& e) {
   }
 }
 
+bool BridgeCall::renegotiate(const sdp::SessionDescription& offer, std::string* why) {
+  if (!leg_) {
+    if (why) *why = "the call has no browser media session yet";
+    return false;
+  }
+  if (!leg_->renegotiate(offer, why)) return false;
+  for (const auto& m : offer.media) {
+    if (m.media != "audio") continue;
+    if (sip_call_) {
+      sip_call_->set_local_direction(Clock::now(), m.effective_direction());
+      kick_sip();
+    }
+    break;
+  }
+  return true;
+}
+
 void BridgeCall::add_remote_candidate(const std::string& candidate) {
   if (ended_) return;
   if (leg_ && (leg_->audio() || !outgoing_)) {

@@ -112,13 +112,11 @@ class BridgeCall final : public SipLegOwner, public media::io::RtpSocketReceiver
   const webrtc::BrowserLeg* leg() const { return leg_.get(); }
   // A new browser offer mid-call (ICE restart); false with `why` before the
   // browser leg exists or when the leg refuses it.
-  bool renegotiate(const sdp::SessionDescription& offer, std::string* why) {
-    if (!leg_) {
-      if (why) *why = "the call has no browser media session yet";
-      return false;
-    }
-    return leg_->renegotiate(offer, why);
-  }
+  // A new browser offer mid-call: ICE restart on the browser leg, and a
+  // changed audio direction (the browser holds or resumes) carried to the
+  // SIP side as a re-INVITE with the same direction (RFC 3264 §8.4).
+  // false with `why` before the browser leg exists or when it refuses.
+  bool renegotiate(const sdp::SessionDescription& offer, std::string* why);
   const SipCall* sip_call() const { return sip_call_; }
 
   void on_sip_event(SipCallEvent& e) override;
