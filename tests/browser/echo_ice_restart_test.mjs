@@ -5,10 +5,7 @@
 // the echoed audio keeps coming (no gap over the restart), the data channel
 // still echoes, and Floe's `stats` events arrive during the call.
 // Env: PORT (HTTP port of floe gateway).
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { closeChromium, launchChromium } from './chromium.mjs';
 
 const BASE = `http://127.0.0.1:${process.env.PORT}`;
 let failures = 0;
@@ -19,15 +16,7 @@ function check(ok, what) {
   if (!ok) failures++;
 }
 
-const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-ice-restart-'));
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-    '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required'],
-});
+const context = await launchChromium('floe-ice-restart-');
 
 let exitCode = 1;
 try {
@@ -133,8 +122,7 @@ try {
 } catch (err) {
   console.error('FAIL', err);
 } finally {
-  await context.close();
-  fs.rmSync(userDataDir, { recursive: true, force: true });
+  await closeChromium(context);
 }
 console.log(`${checks - failures}/${checks} checks passed`);
 process.exit(exitCode);

@@ -6,11 +6,8 @@
 // DTLS peer: a second Chromium call whose offer reaches Floe with a forged
 // a=fingerprint must end with `ended` reason `failed`.
 // Env: PORT (HTTP port of floe gateway).
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import WebSocket from 'ws';
-import { chromium } from 'playwright-core';
+import { closeChromium, launchChromium } from './chromium.mjs';
 
 const BASE = `http://127.0.0.1:${process.env.PORT}`;
 const WS = `ws://127.0.0.1:${process.env.PORT}/ws`;
@@ -53,15 +50,7 @@ const SDP = [
   'a=setup:actpass', 'a=mid:0', 'a=sendrecv', 'a=rtcp-mux', 'a=rtpmap:111 opus/48000/2', 'a=rtpmap:0 PCMU/8000', '',
 ].join('\r\n');
 
-const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-bad-input-'));
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-    '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required'],
-});
+const context = await launchChromium('floe-bad-input-');
 
 let exitCode = 1;
 try {
@@ -199,8 +188,7 @@ try {
 } catch (err) {
   console.error('FAIL', err);
 } finally {
-  await context.close();
-  fs.rmSync(userDataDir, { recursive: true, force: true });
+  await closeChromium(context);
 }
 console.log(`${checks - failures}/${checks} checks passed`);
 process.exit(exitCode);

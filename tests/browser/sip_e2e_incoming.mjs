@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { closeChromium, launchChromium } from './chromium.mjs';
 
 const BASE = `http://127.0.0.1:${process.env.PORT}`;
 const SCEN = process.env.SCEN;
@@ -287,15 +287,7 @@ async function caseNoCodec(page) {
   check(m === n, `[no-codec] the browser was not rung (incoming calls ${n} -> ${m})`);
 }
 
-const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-sip-e2e-'));
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-    '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required'],
-});
+const context = await launchChromium('floe-sip-e2e-');
 let exitCode = 1;
 try {
   const page = await context.newPage();
@@ -327,8 +319,7 @@ try {
 } catch (err) {
   console.error('FAIL', err);
 } finally {
-  await context.close();
-  fs.rmSync(userDataDir, { recursive: true, force: true });
+  await closeChromium(context);
 }
 console.log(`${checks - failures}/${checks} checks passed`);
 process.exit(exitCode);

@@ -9,10 +9,7 @@
 // With HANGUP_ON_RINGING=1 the browser hangs up as soon as it sees `ringing`.
 // Env: PORT (gateway HTTP), TARGET (number to call), EXPECT (answered or an
 // end reason), EXPECT_MESSAGE (regexp, case-insensitive), HANGUP_ON_RINGING.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { closeChromium, launchChromium } from './chromium.mjs';
 
 const BASE = `http://127.0.0.1:${process.env.PORT}`;
 const TARGET = process.env.TARGET || '5551234';
@@ -25,15 +22,7 @@ function check(ok, what) {
   if (!ok) failures++;
 }
 
-const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-sip-e2e-out-'));
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-    '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required'],
-});
+const context = await launchChromium('floe-sip-e2e-out-');
 let exitCode = 1;
 try {
   const page = await context.newPage();
@@ -100,8 +89,7 @@ try {
 } catch (err) {
   console.error('FAIL', err);
 } finally {
-  await context.close();
-  fs.rmSync(userDataDir, { recursive: true, force: true });
+  await closeChromium(context);
 }
 console.log(`${checks - failures}/${checks} checks passed`);
 process.exit(exitCode);

@@ -4,10 +4,7 @@
 // asserts Chromium accepted it (setRemoteDescription). Then: hang up, a
 // failing target, and a dropped WebSocket that floe.js resumes.
 // Env: PORT, SHOT (screenshot path).
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { closeChromium, launchChromium } from './chromium.mjs';
 
 const BASE = `http://127.0.0.1:${process.env.PORT}`;
 let failures = 0;
@@ -18,15 +15,7 @@ function check(ok, what) {
   if (!ok) failures++;
 }
 
-const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-chromium-'));
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
-  viewport: { width: 560, height: 820 },
-});
+const context = await launchChromium('floe-chromium-');
 let exitCode = 1;
 try {
   const page = await context.newPage();
@@ -114,8 +103,7 @@ try {
 } catch (err) {
   console.error('FAIL', err);
 } finally {
-  await context.close();
-  fs.rmSync(userDataDir, { recursive: true, force: true });
+  await closeChromium(context);
 }
 console.log(`${checks - failures}/${checks} checks passed`);
 process.exit(exitCode);

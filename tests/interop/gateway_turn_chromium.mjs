@@ -6,12 +6,7 @@
 // pair's local candidate is a relay one (over UDP, then over TCP to the TURN
 // server), and that the echoed audio comes back (inbound-rtp packetsReceived
 // and totalAudioEnergy grow). Env: PORT (HTTP port), FLOE_SRC.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { createRequire } from 'module';
-const require = createRequire(process.env.FLOE_SRC + '/tests/browser/package.json');
-const { chromium } = require('playwright-core');
+import { closeChromium, launchChromium } from '../browser/chromium.mjs';
 
 const BASE = `http://127.0.0.1:${process.env.PORT}`;
 let failures = 0, checks = 0;
@@ -21,13 +16,7 @@ function check(ok, what) {
   if (!ok) failures++;
 }
 
-const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-turn-chromium-'));
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: '/usr/bin/chromium', headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-    '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required'],
-});
+const context = await launchChromium('floe-turn-chromium-');
 // Every RTCPeerConnection the page makes is relay-only and keeps only the
 // TURN URLs of the transport under test (window.__turnTransport).
 await context.addInitScript(() => {
@@ -122,8 +111,7 @@ try {
 } catch (err) {
   console.error('FAIL', err);
 } finally {
-  await context.close();
-  fs.rmSync(userDataDir, { recursive: true, force: true });
+  await closeChromium(context);
 }
 console.log(`${checks - failures}/${checks} checks passed`);
 process.exit(exitCode);

@@ -11,11 +11,10 @@
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 
-const { chromium } = createRequire(path.join(process.env.NODE_DIR, 'package.json'))('playwright-core');
+import { closeChromium, launchChromium } from '../../../tests/browser/chromium.mjs';
 const BASE = `http://127.0.0.1:${process.env.PORT}`;
 const SCEN = process.env.SCEN;
 const WORK = process.env.WORK || os.tmpdir();
@@ -408,15 +407,7 @@ async function incoming(page) {
   check(rung === await page.evaluate(() => window.bridgeTest.results.length), '[in no-codec] the browser was not rung');
 }
 
-const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-bridge-chromium-'));
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-    '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required'],
-});
+const context = await launchChromium('floe-bridge-chromium-');
 let exitCode = 1;
 try {
   const page = await context.newPage();
@@ -430,8 +421,7 @@ try {
 } catch (err) {
   console.error('FAIL', err);
 } finally {
-  await context.close();
-  fs.rmSync(userDataDir, { recursive: true, force: true });
+  await closeChromium(context);
 }
 console.log(`${checks - failures}/${checks} checks passed`);
 process.exit(exitCode);
