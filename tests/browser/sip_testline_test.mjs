@@ -6,15 +6,12 @@
 //             while the track plays in <audio>); DTMF is accepted
 //   tone      answered; the 1 kHz tone from the line plays (energy grows)
 //   busy      ended with the SIP status (sip-486), no answer
-// and holds a `tone` call from the browser (re-INVITE a=sendonly: the
-// line's tone stops) and resumes it (the tone comes back),
+// and holds a `tone` call from the browser (a re-INVITE a=sendonly to the
+// line) and resumes it (the tone comes back),
 // then hangs up each answered call from the browser and the line reports the
 // BYE (checked by the shell script through /metrics).
 // Env: PORT (HTTP port of floe gateway).
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { closeChromium, launchChromium } from './chromium.mjs';
 
 const BASE = `http://127.0.0.1:${process.env.PORT}`;
 let failures = 0;
@@ -23,15 +20,7 @@ function check(ok, what) {
   if (!ok) failures++;
 }
 
-const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-sip-testline-'));
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-    '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required'],
-});
+const context = await launchChromium('floe-sip-testline-');
 
 // In the page: call `target`, wait for answered (or ended), sample inbound
 // audio for 3 s, hang up. Returns what happened.
@@ -143,10 +132,9 @@ try {
   console.log(`hold: ${JSON.stringify(hold)}`);
   check(hold.holdError === null, `hold/resume offers accepted (${hold.holdError})`);
   check(hold.before > 50, `tone flowed before the hold (${hold.before} packets)`);
-  // Chromium drops the receiving stream's stats while a=sendonly, so the
-  // counter may read 0 during the hold; either way nothing may grow. The
+  // No "silent while held" check here: Chromium drops the receiving
+  // stream's stats while a=sendonly, so such a check could not fail. The
   // line's re-INVITE count (checked by the script) shows the SIP side held.
-  check(hold.heldEnd - hold.heldStart <= 5, `no tone while held (${hold.heldEnd - hold.heldStart} packets in 1.5 s)`);
   check(hold.resumed - hold.heldEnd >= 40, `the tone came back on resume (${hold.resumed - hold.heldEnd} packets in 1.5 s)`);
 
   const busy = await callTarget(page, 'busy');
@@ -159,8 +147,7 @@ try {
 } catch (e) {
   console.log('FAIL', e);
 } finally {
-  await context.close();
-  fs.rmSync(userDataDir, { recursive: true, force: true });
+  await closeChromium(context);
 }
 console.log(failures === 0 && exitCode === 0 ? 'PASS' : `FAIL (${failures} checks failed)`);
 process.exit(exitCode);
