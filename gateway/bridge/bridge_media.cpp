@@ -70,9 +70,12 @@ void BridgeCall::on_sip_rtp(Instant now, const SocketAddress& from, std::span<st
   counters_.from_sip_bytes += length;
   last_sip_rtp_ = now;
   if (!timings_.first_rtp_from_sip) timings_.first_rtp_from_sip = now;
-  rx_sip_.on_rtp(now, pkt->ssrc(), pkt->sequence(), pkt->timestamp());
-  if (map_ && map_->sip_event_pt && pkt->payload_type() == *map_->sip_event_pt)
-    if (dtmf_receiver_.on_packet(pkt->ssrc(), pkt->timestamp(), pkt->payload())) ++counters_.dtmf_from_sip;
+  // RFC 4733 packets repeat their event's start timestamp: counted for
+  // loss, kept out of the A.8 jitter estimate.
+  const bool event = map_ && map_->sip_event_pt && pkt->payload_type() == *map_->sip_event_pt;
+  rx_sip_.on_rtp(now, pkt->ssrc(), pkt->sequence(), pkt->timestamp(), /*timing=*/!event);
+  if (event && dtmf_receiver_.on_packet(pkt->ssrc(), pkt->timestamp(), pkt->payload()))
+    ++counters_.dtmf_from_sip;
   if (!leg_ || !to_browser_ || !leg_->media_ready()) {
     ++counters_.drop_not_ready;
     return;
